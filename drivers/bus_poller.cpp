@@ -1,0 +1,132 @@
+// Bus thread.
+#include "gw/bus_poller.hpp"
+
+#include <algorithm>
+
+#include "gw/log.hpp"
+
+namespace gw {
+
+using namespace std::chrono;
+
+BusPoller::BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock, Sink sink)
+    : link_(std::move(link)), meters_(std::move(meters)), clock_(clock), sink_(std::move(sink)) {
+    for (const auto& m : meters_) {
+        plans_.push_back(plan_reads(m.registers, needed_registers(m), static_cast<unsigned>(m.max_read_gap)));
+    }
+    counters_.resize(meters_.size());
+    consecutive_timeouts_.resize(meters_.size());
+    due_.assign(meters_.size(), clock_.steady_now());
+}
+
+BusPoller::~BusPoller() { stop(); }
+
+void BusPoller::start() {
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void BusPoller::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    link_.close();
+}
+
+PollResult BusPoller::poll_once(std::size_t i) {
+    const MeterConfig& m = meters_[i];
+    const ReadPlan& plan = plans_[i];
+    MeterCounters& c = counters_[i];
+    PollResult r;
+    r.meter = i;
+    r.meter_ean = m.meter_ean;
+    r.at = clock_.utc_now();
+    ++c.polls;
+
+    buffers_.resize(plan.blocks.size());
+    std::optional<Error> error;
+    for (std::size_t b = 0; b < plan.blocks.size() && !error; ++b) {
+        const ReadBlock& blk = plan.blocks[b];
+        buffers_[b].resize(blk.count);
+        ++r.transactions;
+        Status st = link_.read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(), clock_.steady_now());
+        if (!st) error = st.error();
+    }
+    const SteadyMs steady = clock_.steady_now();
+    if (!error) {
+        std::optional<Error> decode_error;
+        RawValues raw = decode_blocks(m.registers, plan, buffers_, decode_error);
+        auto sample = make_sample(m, raw, r.at, steady);
+        if (sample) {
+            r.sample = *sample;
+            if (decode_error) {
+                // Only an energy register was unusable: the sample stands, the value is counted.
+                (decode_error->code == Errc::value_not_finite ? c.not_finite : c.not_available)++;
+                log::debug("modbus", "meter ", m.meter_ean.str(), ": ", decode_error->message);
+            }
+        } else {
+            // Prefer the decoder's precise reason (sentinel or NaN) over "no valid value".
+            error = sample.error().code == Errc::value_not_available && decode_error ? *decode_error : sample.error();
+        }
+    }
+
+    if (error) {
+        switch (static_cast<Errc>(error->code.value())) {
+            case Errc::modbus_timeout: ++c.timeouts; break;
+            case Errc::modbus_exception: ++c.exceptions; break;
+            case Errc::modbus_crc: ++c.crc_errors; break;
+            case Errc::modbus_bad_reply: ++c.bad_replies; break;
+            case Errc::modbus_connect: ++c.link_errors; break;
+            case Errc::value_not_finite: ++c.not_finite; break;
+            case Errc::value_implausible: ++c.implausible; break;
+            default: ++c.not_available; break;
+        }
+        error->message = "meter " + m.meter_ean.to_string() + " (link " + link_.config().id + ", unit " +
+                         std::to_string(m.unit_id) + "): " + error->message;
+        r.error = error;
+    } else {
+        ++c.samples;
+    }
+    consecutive_timeouts_[i] = error && error->code == Errc::modbus_timeout ? consecutive_timeouts_[i] + 1 : 0;
+    r.counters = c;
+    r.link_up = link_.connected();
+    return r;
+}
+
+void BusPoller::run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        const auto next = std::min_element(due_.begin(), due_.end());
+        const std::size_t i = static_cast<std::size_t>(next - due_.begin());
+        const auto wait = *next - clock_.steady_now();
+        if (wait > milliseconds{0}) {
+            cv_.wait_for(lock, wait);
+            continue;  // re-check stop and the schedule
+        }
+        lock.unlock();
+        PollResult r = poll_once(i);
+        const SteadyMs now = clock_.steady_now();
+        const milliseconds period{meters_[i].poll_ms};
+        SteadyMs due = due_[i] + period;
+        if (due < now) due = now;  // fell behind: skip, never burst
+        if (consecutive_timeouts_[i] > 1 && meters_.size() > 1) {
+            const int factor = 1 << std::min(consecutive_timeouts_[i] - 1, 3);
+            due = now + period * factor;
+        }
+        if (!link_.connected()) due = std::max(due, link_.next_attempt());
+        if (r.link_up != link_was_up_) {
+            if (r.link_up) log::info("modbus", "link ", link_.config().id, " up");
+            else log::warn("modbus", "link ", link_.config().id, " down: ", r.error ? r.error->message : "");
+            link_was_up_ = r.link_up;
+        }
+        if (r.error) log::debug("modbus", r.error->message);
+        sink_(std::move(r));
+        lock.lock();
+        due_[i] = due;
+    }
+}
+
+}  // namespace gw

@@ -1,0 +1,382 @@
+// libmodbus against meter-sim, over TCP on 127.0.0.1 and over RTU through a socat pty pair:
+// every profile decodes to what the simulator serves; faults are counted and recovered from.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <regex>
+
+#include "gw/bus_poller.hpp"
+#include "gw/decode.hpp"
+#include "gw/profile.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+using namespace std::chrono;
+using gw::Reg;
+
+namespace {
+
+const gw::SystemClock k_clock;
+
+struct Sim {
+    gw::test::TempDir& dir;
+    std::unique_ptr<gw::test::Process> proc;
+    std::string truth;
+    int port = 0;
+
+    Sim(gw::test::TempDir& d, std::vector<std::string> args, const std::string& listen_prefix = "listening")
+        : dir(d), truth(d.file("truth-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++) + ".jsonl")) {
+        std::vector<std::string> argv{GW_METER_SIM, "--truth", truth, "--print-s", "0"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        proc = std::make_unique<gw::test::Process>(argv, d.file("sim.log"));
+        auto line = proc->wait_for_line(listen_prefix, seconds{5});
+        REQUIRE_MESSAGE(line.has_value(), "meter-sim did not start: " << gw::test::read_file(d.file("sim.log")));
+        const auto colon = line->rfind(':');
+        if (line->find("tcp") != std::string::npos) port = std::stoi(line->substr(colon + 1));
+    }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+    void command(const std::string& c) {
+        proc->write_line(c);
+        auto reply = proc->wait_for_line("ok", seconds{5});
+        REQUIRE_MESSAGE(reply.has_value(), "no ack for " << c);
+    }
+    /// The newest truth line of `unit`: register name -> served value.
+    std::map<std::string, double> last_truth(int unit) {
+        std::map<std::string, double> out;
+        std::ifstream in(truth);
+        std::string line, last;
+        const std::string tag = "\"unit\":" + std::to_string(unit) + ",";
+        while (std::getline(in, line))
+            if (line.find(tag) != std::string::npos) last = line;
+        static const std::regex kv("\"([a-z0-9_]+)\":(-?[0-9.eE+-]+)");
+        for (auto it = std::sregex_iterator(last.begin(), last.end(), kv); it != std::sregex_iterator(); ++it)
+            out[(*it)[1]] = std::stod((*it)[2]);
+        return out;
+    }
+};
+
+gw::LinkConfig tcp_link(int port) {
+    gw::LinkConfig l;
+    l.id = "lan";
+    l.type = gw::LinkType::tcp;
+    l.host = "127.0.0.1";
+    l.port = static_cast<std::uint16_t>(port);
+    l.response_timeout_ms = 250;
+    l.retries = 0;
+    l.reconnect_max_ms = 400;
+    return l;
+}
+
+gw::LinkConfig rtu_link(const std::string& device) {
+    gw::LinkConfig l;
+    l.id = "rs485";
+    l.type = gw::LinkType::rtu;
+    l.device = device;
+    l.baud = 19200;
+    l.response_timeout_ms = 300;
+    l.request_delay_ms = 2;
+    l.retries = 0;
+    return l;
+}
+
+gw::MeterConfig meter_for(const std::string& profile, int unit, const char* ean = "871685900000000028") {
+    gw::MeterConfig m;
+    m.meter_ean = *gw::Ean18::parse(ean);
+    m.unit_id = unit;
+    m.profile = profile;
+    m.registers = gw::find_profile(profile)->map;
+    m.poll_ms = 200;
+    return m;
+}
+
+std::vector<std::string> fixed_args(const std::string& profile) {
+    return {"--profile", profile, "--scenario", "fixed", "--p-kw", "-48.3", "--q-kvar", "5.2", "--u-v", "231.4",
+            "--speed", "0"};
+}
+
+/// Reads every register of the meter's map in one plan and checks each against the truth.
+void check_all_registers(gw::BusPoller& poller, gw::ModbusLink& link, const gw::MeterConfig& m, Sim& sim) {
+    std::vector<Reg> all;
+    for (std::size_t r = 0; r < gw::k_reg_count; ++r)
+        if (m.registers.has(static_cast<Reg>(r))) all.push_back(static_cast<Reg>(r));
+    const auto plan = gw::plan_reads(m.registers, all, 0);
+    std::vector<std::vector<std::uint16_t>> words(plan.blocks.size());
+    for (std::size_t b = 0; b < plan.blocks.size(); ++b) {
+        words[b].resize(plan.blocks[b].count);
+        auto st = link.read(m.unit_id, plan.blocks[b].function, plan.blocks[b].start, plan.blocks[b].count,
+                            words[b].data(), k_clock.steady_now());
+        REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+    }
+    link.close();  // a serial device is opened exclusively: let the poller have it
+    std::optional<gw::Error> err;
+    const auto raw = gw::decode_blocks(m.registers, plan, words, err);
+    CHECK_FALSE(err.has_value());
+    const auto truth = sim.last_truth(m.unit_id);
+    for (Reg r : all) {
+        CAPTURE(gw::reg_name(r));
+        REQUIRE(truth.count(std::string(gw::reg_name(r))));
+        REQUIRE(raw[static_cast<std::size_t>(r)].has_value());
+        CHECK(*raw[static_cast<std::size_t>(r)] == doctest::Approx(truth.at(std::string(gw::reg_name(r)))).epsilon(1e-12));
+    }
+    // And the sample the gateway builds from the same meter.
+    auto res = poller.poll_once(0);
+    REQUIRE_MESSAGE(res.sample.has_value(), (res.error ? res.error->message : ""));
+    CHECK(res.sample->p_w == doctest::Approx(truth.at("p_w")).epsilon(1e-12));
+    CHECK(res.sample->q_var == doctest::Approx(truth.at("q_var")).epsilon(1e-12));
+    CHECK(res.sample->p_w == doctest::Approx(-48'300).epsilon(1e-4));
+    CHECK(res.sample->u_v[0] == doctest::Approx(truth.at("u_l1n")).epsilon(1e-12));
+    CHECK(res.sample->u_v[2] == doctest::Approx(truth.at("u_l3n")).epsilon(1e-12));
+    if (m.registers.has(Reg::e_export)) CHECK(*res.sample->e_export_wh == truth.at("e_export"));
+    CHECK(res.transactions == poller.plan(0).transactions());
+}
+
+/// Collects poll results from a running BusPoller.
+struct Collector {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<gw::PollResult> results;
+    gw::BusPoller::Sink sink() {
+        return [this](gw::PollResult&& r) {
+            std::lock_guard lock(mu);
+            results.push_back(std::move(r));
+            cv.notify_all();
+        };
+    }
+    /// Waits (bounded) until `pred(results)` holds.
+    template <class P>
+    bool wait(P pred, milliseconds timeout = milliseconds{6000}) {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, timeout, [&] { return pred(results); });
+    }
+    gw::MeterCounters last_counters(std::size_t meter) {
+        std::lock_guard lock(mu);
+        for (auto it = results.rbegin(); it != results.rend(); ++it)
+            if (it->meter == meter) return it->counters;
+        return {};
+    }
+};
+
+}  // namespace
+
+TEST_CASE("every built-in profile decodes over Modbus TCP to what the simulator serves") {
+    gw::test::TempDir dir;
+    for (const auto& p : gw::builtin_profiles()) {
+        CAPTURE(p.name);
+        Sim sim(dir, [&] {
+            auto a = fixed_args(std::string(p.name));
+            a.insert(a.begin(), {"--tcp", "127.0.0.1:0"});
+            return a;
+        }());
+        auto m = meter_for(std::string(p.name), 1);
+        gw::BusPoller poller(tcp_link(sim.port), {m}, k_clock, [](gw::PollResult&&) {});
+        gw::ModbusLink link(tcp_link(sim.port));
+        check_all_registers(poller, link, m, sim);
+    }
+}
+
+TEST_CASE("every built-in profile decodes over Modbus RTU through a pty pair") {
+    gw::test::TempDir dir;
+    for (const auto& p : gw::builtin_profiles()) {
+        CAPTURE(p.name);
+        gw::test::PtyPair pty(dir.path());
+        auto args = fixed_args(std::string(p.name));
+        args.insert(args.begin(), {"--rtu", pty.a(), "--unit", "7"});
+        Sim sim(dir, args);
+        auto m = meter_for(std::string(p.name), 7);
+        gw::BusPoller poller(rtu_link(pty.b()), {m}, k_clock, [](gw::PollResult&&) {});
+        gw::ModbusLink link(rtu_link(pty.b()));
+        check_all_registers(poller, link, m, sim);
+    }
+}
+
+TEST_CASE("two meters with different unit ids share one RTU line and are both read") {
+    gw::test::TempDir dir;
+    gw::test::PtyPair pty(dir.path());
+    Sim sim(dir, {"--rtu", pty.a(), "--unit", "1:eastron-sdm630:fixed", "--unit", "2:carlo-gavazzi-em24:fixed",
+                  "--p-kw", "-12.5", "--speed", "0"});
+    auto a = meter_for("eastron-sdm630", 1, "871685900000000028");
+    auto b = meter_for("carlo-gavazzi-em24", 2, "871685900000000035");
+    Collector got;
+    gw::BusPoller poller(rtu_link(pty.b()), {a, b}, k_clock, got.sink());
+    poller.start();
+    const bool both = got.wait([](const auto& rs) {
+        int na = 0, nb = 0;
+        for (const auto& r : rs) (r.meter == 0 ? na : nb) += r.sample.has_value();
+        return na >= 3 && nb >= 3;
+    });
+    poller.stop();
+    CHECK(both);
+    for (const auto& r : got.results) {
+        REQUIRE_MESSAGE(r.sample.has_value(), (r.error ? r.error->message : ""));
+        CHECK(r.sample->p_w == doctest::Approx(sim.last_truth(r.meter == 0 ? 1 : 2).at("p_w")).epsilon(1e-12));
+    }
+    CHECK(got.last_counters(0).errors() == 0);
+    CHECK(got.last_counters(1).errors() == 0);
+}
+
+namespace {
+
+struct FaultCase {
+    std::string name;
+    const char* profile;
+    std::string inject, clear;
+    std::uint64_t gw::MeterCounters::*counter;
+};
+
+/// Injects a fault, waits until it is counted twice, clears it, and checks that the first poll
+/// stamped after the clearing succeeds (recovery within one poll period).
+void run_fault(Sim& sim, const gw::LinkConfig& link, const FaultCase& fc, int unit) {
+    auto m = meter_for(fc.profile, unit);
+    Collector got;
+    gw::BusPoller poller(link, {m}, k_clock, got.sink());
+    poller.start();
+    REQUIRE(got.wait([](const auto& rs) { return !rs.empty() && rs.back().sample.has_value(); }));
+    sim.command(fc.inject);
+    const bool counted = got.wait([&](const auto& rs) { return rs.back().counters.*fc.counter >= 2; });
+    CHECK_MESSAGE(counted, "fault " << fc.name << " was not counted");
+    CHECK(poller.meters().size() == 1);  // still running: no crash
+    sim.command(fc.clear);
+    const auto cleared = k_clock.utc_now();
+    const auto cleared_steady = steady_clock::now();
+    std::size_t first_after = 0;
+    const bool recovered = got.wait([&](const auto& rs) {
+        for (std::size_t i = 0; i < rs.size(); ++i)
+            if (rs[i].at > cleared) {
+                first_after = i;
+                return true;
+            }
+        return false;
+    });
+    const auto took = steady_clock::now() - cleared_steady;
+    poller.stop();
+    REQUIRE(recovered);
+    const auto& r = got.results[first_after];
+    CHECK_MESSAGE(r.sample.has_value(), "first poll after the fault failed: " << (r.error ? r.error->message : ""));
+    // one poll period, plus a timeout for a request in flight and a reconnect
+    CHECK(took < milliseconds{m.poll_ms + link.response_timeout_ms + link.reconnect_max_ms + 500});
+    const auto& c = got.results.back().counters;
+    CHECK(c.*fc.counter >= 2);
+}
+
+}  // namespace
+
+TEST_CASE("injected faults over TCP are counted, never fatal, and reads recover") {
+    using C = gw::MeterCounters;
+    const std::vector<FaultCase> cases{
+        {"no answer", "eastron-sdm630", "fault * timeout", "fault * none", &C::timeouts},
+        {"slow answer", "eastron-sdm630", "fault * slow 600", "fault * none", &C::timeouts},
+        {"exception reply", "eastron-sdm630", "fault * exception 2", "fault * none", &C::exceptions},
+        {"malformed reply", "eastron-sdm630", "fault * corrupt", "fault * none", &C::bad_replies},
+        {"short reply", "eastron-sdm630", "fault * short", "fault * none", &C::bad_replies},
+        {"dropped connection", "eastron-sdm630", "fault * drop", "fault * none", &C::link_errors},
+        {"NaN float", "eastron-sdm630", "value * p_total nan", "value * p_total clear", &C::not_finite},
+        {"infinite float", "janitza-umg96rm", "value * u_l2n inf", "value * u_l2n clear", &C::not_finite},
+        {"int32 sentinel", "carlo-gavazzi-em24", "value * p_total na", "value * p_total clear", &C::not_available},
+        {"uint32 all ones", "abb-m4m", "value * u_l1n ones", "value * u_l1n clear", &C::not_available},
+        {"implausible power", "siemens-pac3200", "value * p_total 5e12", "value * p_total clear", &C::implausible},
+    };
+    for (const auto& fc : cases) {
+        CAPTURE(fc.name);
+        gw::test::TempDir dir;
+        auto args = fixed_args(fc.profile);
+        args.insert(args.begin(), {"--tcp", "127.0.0.1:0"});
+        Sim sim(dir, args);
+        run_fault(sim, tcp_link(sim.port), fc, 1);
+    }
+}
+
+TEST_CASE("a corrupted RTU frame is a counted CRC error") {
+    gw::test::TempDir dir;
+    gw::test::PtyPair pty(dir.path());
+    auto args = fixed_args("eastron-sdm630");
+    args.insert(args.begin(), {"--rtu", pty.a(), "--unit", "3"});
+    Sim sim(dir, args);
+    using C = gw::MeterCounters;
+    run_fault(sim, rtu_link(pty.b()), {"CRC", "eastron-sdm630", "fault * corrupt", "fault * none", &C::crc_errors}, 3);
+    run_fault(sim, rtu_link(pty.b()), {"RTU short", "eastron-sdm630", "fault * short", "fault * none", &C::bad_replies}, 3);
+    run_fault(sim, rtu_link(pty.b()), {"RTU silent", "eastron-sdm630", "fault * timeout", "fault * none", &C::timeouts}, 3);
+}
+
+TEST_CASE("a meter that keeps timing out is polled less often and does not starve its bus neighbour") {
+    gw::test::TempDir dir;
+    gw::test::PtyPair pty(dir.path());
+    Sim sim(dir, {"--rtu", pty.a(), "--unit", "1:eastron-sdm630:fixed", "--unit", "2:eastron-sdm630:fixed",
+                  "--speed", "0", "--fault", "2 timeout"});
+    auto a = meter_for("eastron-sdm630", 1, "871685900000000028");
+    auto b = meter_for("eastron-sdm630", 2, "871685900000000035");
+    Collector got;
+    gw::BusPoller poller(rtu_link(pty.b()), {a, b}, k_clock, got.sink());
+    poller.start();
+    got.wait([](const auto& rs) {
+        int n = 0;
+        for (const auto& r : rs) n += r.meter == 0;
+        return n >= 15;  // 3 s of the healthy meter at 200 ms
+    });
+    poller.stop();
+    int healthy = 0, dead = 0;
+    for (const auto& r : got.results) (r.meter == 0 ? healthy : dead)++;
+    MESSAGE("healthy polls " << healthy << ", silent meter polls " << dead);
+    CHECK(healthy >= 15);
+    CHECK(dead <= healthy / 2);  // backed off (without backoff: ~equal, each eating a 300 ms timeout)
+    CHECK(got.last_counters(0).errors() == 0);
+    CHECK(got.last_counters(1).timeouts == static_cast<std::uint64_t>(dead));
+}
+
+TEST_CASE("a Modbus TCP peer that reboots is reconnected without a restart") {
+    gw::test::TempDir dir;
+    auto args = fixed_args("eastron-sdm630");
+    args.insert(args.begin(), {"--tcp", "127.0.0.1:0"});
+    auto sim = std::make_unique<Sim>(dir, args);
+    const int port = sim->port;
+    Collector got;
+    gw::BusPoller poller(tcp_link(port), {meter_for("eastron-sdm630", 1)}, k_clock, got.sink());
+    poller.start();
+    REQUIRE(got.wait([](const auto& rs) { return !rs.empty() && rs.back().sample.has_value(); }));
+    sim->proc->kill_and_wait(SIGKILL);
+    REQUIRE(got.wait([](const auto& rs) { return rs.back().counters.link_errors >= 2; }));
+    CHECK_FALSE(got.results.back().link_up);
+    args[1] = "127.0.0.1:" + std::to_string(port);
+    sim = std::make_unique<Sim>(dir, args);  // the "rebooted" peer on the same port
+    const bool back = got.wait([](const auto& rs) { return rs.back().sample.has_value(); });
+    poller.stop();
+    CHECK(back);
+    CHECK(got.results.back().link_up);
+}
+
+TEST_CASE("a serial device that is missing or not permitted is a clear error naming it") {
+    auto missing = gw::check_serial_device("/dev/ttyUSB-does-not-exist");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().message.find("serial device /dev/ttyUSB-does-not-exist does not exist") != std::string::npos);
+    auto not_char = gw::check_serial_device("/etc/hostname");
+    REQUIRE_FALSE(not_char.ok());
+    CHECK(not_char.error().message.find("not a character device") != std::string::npos);
+    if (::geteuid() == 0) {
+        gw::test::TempDir dir;
+        ::chmod(dir.path().c_str(), 0755);  // nobody may look up the link, just not open the device
+        gw::test::PtyPair pty(dir.path());
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+            auto st = gw::check_serial_device(pty.b());
+            ::_exit(!st.ok() && st.error().message.find("no permission to open serial device") != std::string::npos ? 0 : 11);
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    // And a link on a missing device reports the device on connect, without crashing.
+    gw::ModbusLink link(rtu_link("/dev/ttyUSB-does-not-exist"));
+    std::uint16_t buf[2];
+    auto st = link.read(1, gw::RegFunction::input, 0, 2, buf, k_clock.steady_now());
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().message.find("/dev/ttyUSB-does-not-exist") != std::string::npos);
+}
