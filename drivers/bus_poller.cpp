@@ -21,8 +21,20 @@ BusPoller::BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clo
 
 BusPoller::~BusPoller() { stop(); }
 
+std::chrono::milliseconds BusPoller::progress_deadline() const {
+    long long worst = 0;
+    for (std::size_t i = 0; i < meters_.size(); ++i) {
+        const auto& l = link_.config();
+        const long long poll = 8LL * meters_[i].poll_ms;
+        const long long requests = static_cast<long long>(plans_[i].transactions()) * (l.retries + 1);
+        worst = std::max(worst, poll + requests * (l.response_timeout_ms + l.request_delay_ms));
+    }
+    return milliseconds{worst + link_.config().reconnect_max_ms + 10'000};
+}
+
 void BusPoller::start() {
     stopping_ = false;
+    progress_ms_ = clock_.steady_now().time_since_epoch().count();
     thread_ = std::thread([this] { run(); });
 }
 
@@ -123,6 +135,7 @@ void BusPoller::run() {
             link_was_up_ = r.link_up;
         }
         if (r.error) log::debug("modbus", r.error->message);
+        progress_ms_ = now.time_since_epoch().count();
         sink_(std::move(r));
         lock.lock();
         due_[i] = due;

@@ -3,7 +3,9 @@
 #include <iostream>
 #include <string>
 
+#include "gw/gateway.hpp"
 #include "gw/log.hpp"
+#include "gw/modbus_link.hpp"
 #include "gw/profile.hpp"
 #include "gw/setup.hpp"
 #include "gw/store.hpp"
@@ -51,6 +53,13 @@ int run(const std::string& path) {
         std::cerr << "meter-gateway: not started: files named in the configuration are missing\n";
         return 2;
     }
+    for (const auto& link : cfg.links) {
+        if (link.type != gw::LinkType::rtu) continue;
+        if (gw::Status st = gw::check_serial_device(link.device); !st) {
+            gw::log::error("main", "not started: link ", link.id, ": ", st.error().message);
+            return 2;
+        }
+    }
     gw::OpenOptions options;
     options.move_damaged_aside = true;
     auto store = gw::Store::open(cfg.storage.path, options);
@@ -58,10 +67,14 @@ int run(const std::string& path) {
         gw::log::error("main", "not started: ", store.error().message);
         return 3;
     }
-    gw::log::info("main", "meter-gateway ", gw::version(), " store ", cfg.storage.path, " schema v",
-                  (*store)->schema_version());
-    gw::log::error("main", "this build has no sampling, API or MQTT service yet; exiting");
-    return 4;
+    const gw::SystemClock clock;
+    if (gw::Status st = (*store)->sync_master_data(cfg, std::chrono::time_point_cast<std::chrono::seconds>(clock.utc_now()));
+        !st) {
+        gw::log::error("main", "not started: ", st.error().message);
+        return 3;
+    }
+    gw::Gateway gateway(cfg, std::move(store).value(), clock);
+    return gateway.run();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A bus thread: polls every meter of one link at its period, taking turns on the bus.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -76,6 +77,12 @@ public:
     std::uint64_t requests() const { return link_.requests(); }
     std::uint64_t wire_bytes() const { return link_.wire_bytes(); }
 
+    /// When the bus thread last finished a poll (steady clock); for the watchdog. Thread-safe.
+    SteadyMs last_progress() const { return SteadyMs{std::chrono::milliseconds{progress_ms_.load()}}; }
+    /// The longest a healthy bus thread may go without progress: the slowest meter's period
+    /// with its backoff, a reconnect backoff, and every request of a poll timing out.
+    std::chrono::milliseconds progress_deadline() const;
+
     /// One poll of meter `i`, on the calling thread (the bus thread uses it; tests and benchmarks may too).
     PollResult poll_once(std::size_t i);
 
@@ -95,6 +102,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
+    std::atomic<long long> progress_ms_{0};
     bool link_was_up_ = false;
 };
 

@@ -272,7 +272,7 @@ struct Runner {
     std::ofstream truth;
     steady_clock::time_point t0 = steady_clock::now();
     std::int64_t start_ms = 0;
-    steady_clock::time_point next_tick, next_print;
+    steady_clock::time_point next_tick, next_print, last_update = steady_clock::now();
     std::string stdin_buf;
     bool quit = false;
 
@@ -281,8 +281,11 @@ struct Runner {
         if (now < next_tick) return;
         const double real_ms = duration<double, std::milli>(now - t0).count();
         const auto t_ms = start_ms + static_cast<std::int64_t>(real_ms * opt.speed);
+        // Speed 0 freezes everything, energy included, so a test sees constant registers.
+        const double step_ms = opt.speed > 0 ? duration<double, std::milli>(now - last_update).count() : 0.0;
+        last_update = now;
         for (auto& u : units) {
-            u->update(t_ms);
+            u->update(t_ms, step_ms);
             if (truth.is_open()) truth << u->truth_json() << "\n";
         }
         if (truth.is_open()) truth.flush();
@@ -508,6 +511,7 @@ int main(int argc, char** argv) {
     r.start_ms = o.start_ms ? *o.start_ms
                             : duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
     r.t0 = steady_clock::now();
+    r.last_update = r.t0;
     r.next_tick = r.t0;
     r.next_print = r.t0;
     r.tick();

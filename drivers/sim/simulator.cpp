@@ -36,14 +36,15 @@ void SimUnit::serve(Reg r, double canonical) {
     served_[static_cast<std::size_t>(r)] = decoded ? std::optional(*decoded) : std::nullopt;
 }
 
-void SimUnit::update(std::int64_t utc_ms) {
-    if (t_ms_ >= 0 && utc_ms > t_ms_) {
+void SimUnit::update(std::int64_t utc_ms, double real_ms) {
+    if (started_ && real_ms > 0) {
         // The energy counters are the exact integral of the power served since the last update.
-        const double hours = static_cast<double>(utc_ms - t_ms_) / 3'600'000.0;
+        const double hours = real_ms / 3'600'000.0;
         (served_p_w_ >= 0 ? e_import_wh_ : e_export_wh_) += std::fabs(served_p_w_) * hours;
         (served_q_var_ >= 0 ? eq_import_varh_ : eq_export_varh_) += std::fabs(served_q_var_) * hours;
     }
     t_ms_ = utc_ms;
+    started_ = true;
     const Instant v = scenario_at(scenario_, utc_ms, id_);
     const Reg p[3] = {Reg::p_l1, Reg::p_l2, Reg::p_l3}, q[3] = {Reg::q_l1, Reg::q_l2, Reg::q_l3};
     const Reg un[3] = {Reg::u_l1n, Reg::u_l2n, Reg::u_l3n}, ul[3] = {Reg::u_l12, Reg::u_l23, Reg::u_l31};

@@ -42,9 +42,12 @@ public:
     const std::string& profile() const { return profile_; }
     _modbus_mapping_t* mapping() { return mapping_; }
 
-    /// Advances to scenario time `utc_ms`: integrates the power served since the last update into
-    /// the energy counters (exactly: the served power is constant in between), then serves new values.
-    void update(std::int64_t utc_ms);
+    /// Advances to scenario time `utc_ms`, `real_ms` milliseconds of wall time after the last
+    /// update: integrates the power served over that wall time into the energy counters (exactly:
+    /// the served power is constant in between), then serves the scenario's new values. The wall
+    /// time, not the scenario time, because a reader sees power and energy on its own clock; a
+    /// sped-up scenario changes the power faster, never the physics.
+    void update(std::int64_t utc_ms, double real_ms);
     /// The last served values as one JSON object (what a reader of the registers must decode).
     std::string truth_json() const;
     std::string summary() const;
@@ -61,6 +64,7 @@ private:
     ScenarioParams scenario_;
     _modbus_mapping_t* mapping_;
     std::int64_t t_ms_ = -1;
+    bool started_ = false;
     std::array<std::optional<double>, k_reg_count> served_{};  ///< decoded value of each served register
     double served_p_w_ = 0, served_q_var_ = 0;  ///< totals as a reader computes them
     double e_import_wh_ = 1'000'000, e_export_wh_ = 2'000'000, eq_import_varh_ = 300'000, eq_export_varh_ = 400'000;

@@ -1,0 +1,293 @@
+// The daemon's main loop.
+#include "gw/gateway.hpp"
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <sstream>
+
+#include "gw/log.hpp"
+#include "gw/systemd.hpp"
+
+namespace gw {
+
+using namespace std::chrono;
+namespace asio = boost::asio;
+
+namespace {
+constexpr const char* k_log = "gateway";
+constexpr std::size_t k_max_pending = 100'000;  // ~6 months of two meters: memory stays bounded
+constexpr std::int64_t k_prune_batch = 500;
+milliseconds grace_for(const MeterConfig& m) { return milliseconds{m.poll_ms + 500}; }
+}  // namespace
+
+Gateway::Gateway(const Config& config, std::unique_ptr<Store> store, const Clock& clock)
+    : config_(config),
+      store_(std::move(store)),
+      clock_(clock),
+      signals_(io_, SIGTERM, SIGINT),
+      close_timer_(io_),
+      retry_timer_(io_),
+      prune_timer_(io_),
+      watchdog_timer_(io_) {
+    for (const auto& m : config_.meters) {
+        aggregators_.emplace_back(m, config_.gateway.interval_s);
+        MeterStatus st;
+        st.config = &m;
+        status_.push_back(st);
+    }
+    errors_at_last_close_.assign(config_.meters.size(), 0);
+    for (const auto& link : config_.links) {
+        std::vector<MeterConfig> meters;
+        std::vector<std::size_t> index;
+        for (std::size_t i = 0; i < config_.meters.size(); ++i) {
+            if (config_.meters[i].link != link.id) continue;
+            meters.push_back(config_.meters[i]);
+            index.push_back(i);
+        }
+        if (meters.empty()) continue;
+        const std::size_t p = pollers_.size();
+        auto sink = [this, p](PollResult&& r) {
+            asio::post(io_, [this, p, r = std::move(r)]() mutable { on_poll(poller_meters_[p][r.meter], std::move(r)); });
+        };
+        pollers_.push_back(std::make_unique<BusPoller>(link, std::move(meters), clock_, std::move(sink)));
+        poller_meters_.push_back(std::move(index));
+    }
+}
+
+Gateway::~Gateway() {
+    for (auto& p : pollers_) p->stop();
+}
+
+void Gateway::stop() {
+    asio::post(io_, [this] { shutdown(); });
+}
+
+bool Gateway::check_clock() {
+    if (clock_trusted_) return true;
+    if (config_.gateway.trust_clock) {
+        clock_trusted_ = true;
+        return true;
+    }
+    const SteadyMs now = clock_.steady_now();
+    if (clock_checked_ != SteadyMs{} && now - clock_checked_ < seconds{10}) return false;
+    clock_checked_ = now;
+    if (systemd::kernel_clock_synchronised()) {
+        clock_trusted_ = true;
+        log::info(k_log, "the kernel reports the clock synchronised; intervals are being stamped from now on");
+        systemd::notify("STATUS=running");
+    }
+    return clock_trusted_;
+}
+
+int Gateway::run() {
+    log::info(k_log, "meter-gateway ", config_.gateway.id, ": ", config_.meters.size(), " meter(s) on ",
+              pollers_.size(), " link(s), interval ", config_.gateway.interval_s, " s, store ", store_->path());
+    if (config_.api.enabled) log::warn(k_log, "[api] is configured, but this build does not serve the pull API yet");
+    if (config_.mqtt.enabled)
+        log::warn(k_log, "[mqtt] is configured, but this build does not forward yet: intervals queue in the store");
+
+    // Continue an interval that the previous run stored partially when it shut down cleanly.
+    const SysS open_end = IntervalGrid(config_.gateway.interval_s).end_of(clock_.utc_now());
+    for (std::size_t i = 0; i < config_.meters.size(); ++i) {
+        auto latest = store_->latest_intervals(config_.meters[i].meter_ean, 1);
+        if (latest && !latest->empty() && latest->front().end == open_end) {
+            aggregators_[i].seed(latest->front());
+            log::info(k_log, "meter ", config_.meters[i].meter_ean.str(), ": continuing interval ",
+                      format_utc(open_end), " stored at the last shutdown");
+        }
+    }
+    if (!check_clock())
+        log::warn(k_log, "waiting for the kernel to report the clock synchronised (NTP) before stamping intervals; "
+                         "set gateway.trust_clock = true where the clock is known good");
+
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        log::info(k_log, "signal ", sig, ": shutting down");
+        shutdown();
+    });
+    for (auto& p : pollers_) p->start();
+    schedule_close();
+    schedule_prune(minutes{1});
+    systemd::notify(clock_trusted_ ? "READY=1\nSTATUS=running" : "READY=1\nSTATUS=waiting for clock synchronisation");
+    schedule_watchdog();
+    io_.run();
+    log::info(k_log, "stopped");
+    return pending_.empty() ? 0 : 1;
+}
+
+void Gateway::on_poll(std::size_t m, PollResult&& r) {
+    MeterStatus& st = status_[m];
+    if (r.link_up != st.link_up) {
+        (void)store_->append_event({clock_.utc_now(), config_.meters[m].meter_ean.to_string(),
+                                    r.link_up ? "link_up" : "link_down",
+                                    r.link_up ? "link " + config_.meters[m].link
+                                              : (r.error ? r.error->message : std::string("no reply"))});
+    }
+    st.link_up = r.link_up;
+    st.counters = r.counters;
+    if (r.error) {
+        if (st.last_error != r.error->message) log::warn(k_log, r.error->message);
+        st.last_error = r.error->message;
+        return;
+    }
+    st.last_success = r.at;
+    st.last_error.reset();
+    if (!check_clock()) {
+        ++st.untrusted_samples;
+        return;
+    }
+    aggregators_[m].add(*r.sample);
+    st.dropped_samples = aggregators_[m].dropped_samples();
+}
+
+void Gateway::schedule_close() {
+    const SysMs now = clock_.utc_now();
+    milliseconds wait{1000};  // re-check at least every second: the wall clock may jump
+    for (std::size_t i = 0; i < aggregators_.size(); ++i) {
+        if (auto end = aggregators_[i].next_end()) {
+            const auto due = SysMs{end->time_since_epoch()} + grace_for(config_.meters[i]) - now;
+            wait = std::min(wait, std::max(milliseconds{10}, duration_cast<milliseconds>(due)));
+        }
+    }
+    close_timer_.expires_after(wait);
+    close_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        close_due();
+        schedule_close();
+    });
+}
+
+void Gateway::close_due() {
+    const SysMs now = clock_.utc_now();
+    for (std::size_t i = 0; i < aggregators_.size(); ++i) {
+        for (ClosedInterval& c : aggregators_[i].close_due(now, grace_for(config_.meters[i]))) {
+            // Sample errors since the previous close go into the store with the interval.
+            MeterStatus& st = status_[i];
+            const std::uint64_t errors = st.counters.errors();
+            if (errors > errors_at_last_close_[i]) {
+                const auto& k = st.counters;
+                std::ostringstream os;
+                os << errors - errors_at_last_close_[i] << " sample error(s); totals: timeouts " << k.timeouts
+                   << ", exceptions " << k.exceptions << ", crc " << k.crc_errors << ", malformed " << k.bad_replies
+                   << ", link " << k.link_errors << ", not available " << k.not_available << ", not finite "
+                   << k.not_finite << ", implausible " << k.implausible;
+                c.events.push_back({now, config_.meters[i].meter_ean.to_string(), "sample_errors", os.str()});
+                errors_at_last_close_[i] = errors;
+            }
+            st.cross_check_failures = aggregators_[i].cross_check_failures();
+            commit(std::move(c));
+        }
+    }
+}
+
+void Gateway::commit(ClosedInterval&& c) {
+    if (!pending_.empty()) {  // keep the order: older intervals first
+        if (pending_.size() >= k_max_pending) {
+            log::error(k_log, "store has failed for too long: dropping the oldest uncommitted interval ",
+                       format_utc(pending_.front().record.end), " of meter ", pending_.front().record.meter_ean.str());
+            pending_.pop_front();
+        }
+        pending_.push_back(std::move(c));
+        return;
+    }
+    const auto& r = c.record;
+    Status st = store_->commit_interval(r, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
+                                        clock_.utc_now());
+    if (st) {
+        log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
+                   r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples, " samples, ",
+                   static_cast<int>(r.coverage * 100), "% coverage");
+        return;
+    }
+    log::error(k_log, "COMMIT FAILED, keeping the interval in memory and retrying: ", st.error().message);
+    pending_.push_back(std::move(c));
+    retry_timer_.expires_after(seconds{5});
+    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) flush_pending();
+    });
+}
+
+void Gateway::flush_pending() {
+    while (!pending_.empty()) {
+        ClosedInterval& c = pending_.front();
+        Status st = store_->commit_interval(c.record, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
+                                            clock_.utc_now());
+        if (!st) {
+            log::error(k_log, "COMMIT STILL FAILING (", pending_.size(), " interval(s) waiting in memory): ",
+                       st.error().message);
+            if (stopping_) return;
+            retry_timer_.expires_after(seconds{5});
+            retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+                if (!ec) flush_pending();
+            });
+            return;
+        }
+        pending_.pop_front();
+        if (pending_.empty()) log::info(k_log, "store writable again: every waiting interval is committed");
+    }
+}
+
+void Gateway::schedule_prune(milliseconds after) {
+    prune_timer_.expires_after(after);
+    prune_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        const SysS cutoff = time_point_cast<seconds>(clock_.utc_now()) - days{config_.storage.retention_days};
+        prune_step(cutoff);
+    });
+}
+
+void Gateway::prune_step(SysS cutoff) {
+    // Small batches, each its own short transaction, with the io_context free in between.
+    auto n = store_->prune_batch(cutoff, k_prune_batch);
+    if (!n) {
+        log::error(k_log, "pruning failed: ", n.error().message);
+    } else if (*n > 0 && !stopping_) {
+        asio::post(io_, [this, cutoff] { prune_step(cutoff); });
+        return;
+    }
+    schedule_prune(hours{1});
+}
+
+void Gateway::schedule_watchdog() {
+    const auto period = systemd::watchdog_period();
+    if (!period) return;
+    watchdog_timer_.expires_after(duration_cast<milliseconds>(*period) / 2);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        // Ping only while every bus thread shows progress: a hung worker behind a live loop is caught.
+        const SteadyMs now = clock_.steady_now();
+        bool healthy = true;
+        for (const auto& p : pollers_) {
+            if (now - p->last_progress() > p->progress_deadline()) {
+                healthy = false;
+                log::error(k_log, "bus thread of link ", p->link().id, " shows no progress; withholding the watchdog");
+            }
+        }
+        if (healthy) systemd::notify("WATCHDOG=1");
+        schedule_watchdog();
+    });
+}
+
+void Gateway::shutdown() {
+    if (stopping_) return;
+    stopping_ = true;
+    systemd::notify("STOPPING=1");
+    for (auto& p : pollers_) p->stop();  // joins: nothing is posted after this
+    signals_.cancel();
+    close_timer_.cancel();
+    prune_timer_.cancel();
+    watchdog_timer_.cancel();
+    // Handlers run in order: the poll results already posted are aggregated before this.
+    asio::post(io_, [this] {
+        const SysMs now = clock_.utc_now();
+        for (std::size_t i = 0; i < aggregators_.size(); ++i)
+            for (ClosedInterval& c : aggregators_[i].close_all(now)) commit(std::move(c));
+        retry_timer_.cancel();
+        flush_pending();
+        if (!pending_.empty())
+            log::error(k_log, pending_.size(), " interval(s) could not be committed before exit: the store is failing");
+        io_.stop();
+    });
+}
+
+}  // namespace gw
