@@ -117,7 +117,7 @@ int Gateway::run() {
 
 void Gateway::on_poll(std::size_t m, PollResult&& r) {
     MeterStatus& st = status_[m];
-    if (r.link_up != st.link_up) {
+    if (st.link_up != r.link_up) {  // also the first state after start
         (void)store_->append_event({clock_.utc_now(), config_.meters[m].meter_ean.to_string(),
                                     r.link_up ? "link_up" : "link_down",
                                     r.link_up ? "link " + config_.meters[m].link

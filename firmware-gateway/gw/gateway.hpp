@@ -21,7 +21,7 @@ namespace gw {
 /// What the gateway knows about one meter right now (for status and the API).
 struct MeterStatus {
     const MeterConfig* config = nullptr;
-    bool link_up = false;
+    std::optional<bool> link_up;  ///< unknown until the first poll
     std::optional<SysMs> last_success;
     std::optional<std::string> last_error;
     MeterCounters counters;

@@ -281,24 +281,25 @@ Status Store::init(const OpenOptions& options) {
     sqlite3_busy_timeout(db_, 5000);
 
     // Identify the file before writing anything to it.
-    auto app_id = query_text(db_, "PRAGMA application_id");
-    auto version = query_text(db_, "PRAGMA user_version");
-    auto tables = query_text(db_, "SELECT count(*) FROM sqlite_master");
-    const bool readable = app_id.ok() && version.ok() && tables.ok();
+    // One statement, so one snapshot: another process may be creating the file right now.
+    auto ident = query_text(db_, "SELECT application_id || ' ' || user_version || ' ' || "
+                                 "(SELECT count(*) FROM sqlite_master) FROM pragma_application_id, pragma_user_version");
+    long id = 0, tables_n = 0;
+    int version_n = 0;
+    const bool readable = ident.ok() && std::sscanf(ident->c_str(), "%ld %d %ld", &id, &version_n, &tables_n) == 3;
     if (readable) {
-        const long id = std::stol(*app_id);
-        if (id != schema::k_application_id && !(id == 0 && *tables == "0"))
+        if (id != schema::k_application_id && !(id == 0 && tables_n == 0))
             return make_error(Errc::store_foreign_database,
                               path_ + " is an SQLite database of another application; refusing to touch it");
-        if (std::stoi(*version) > k_schema_version)
+        if (version_n > k_schema_version)
             return make_error(Errc::store_newer_schema,
-                              path_ + " has schema version " + *version + ", newer than this program's " +
+                              path_ + " has schema version " + std::to_string(version_n) + ", newer than this program's " +
                                   std::to_string(k_schema_version) + "; install the newer release or restore a backup");
     }
 
     std::string problem;
     if (!readable) {
-        problem = !app_id.ok() ? app_id.error().message : !version.ok() ? version.error().message : tables.error().message;
+        problem = ident.ok() ? "unreadable header" : ident.error().message;
     } else {
         auto check = query_text(db_, "PRAGMA quick_check");
         if (!check) problem = check.error().message;
