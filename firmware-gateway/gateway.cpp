@@ -5,7 +5,9 @@
 #include <csignal>
 #include <sstream>
 
+#include "gw/https_server.hpp"
 #include "gw/log.hpp"
+#include "gw/setup.hpp"
 #include "gw/systemd.hpp"
 
 namespace gw {
@@ -58,6 +60,34 @@ Gateway::~Gateway() {
     for (auto& p : pollers_) p->stop();
 }
 
+std::uint16_t Gateway::api_port() const { return https_ ? https_->port() : 0; }
+
+GatewayLive Gateway::live() const {
+    GatewayLive g;
+    g.started_at = started_at_;
+    g.clock_trusted = clock_trusted_;
+    g.clock_status = clock_trusted_ ? (config_.gateway.trust_clock ? "trusted by configuration (gateway.trust_clock)"
+                                                                  : "synchronised (kernel reports NTP sync)")
+                                    : "not synchronised: no intervals are stamped until the kernel reports NTP sync";
+    for (const auto& st : status_) {
+        MeterLive m;
+        m.meter_ean = st.config->meter_ean.to_string();
+        m.link_up = st.link_up;
+        m.last_success = st.last_success;
+        m.last_error = st.last_error;
+        const auto& c = st.counters;
+        m.counters = {{"polls", c.polls},           {"samples", c.samples},         {"timeouts", c.timeouts},
+                      {"exceptions", c.exceptions}, {"crc_errors", c.crc_errors},   {"malformed", c.bad_replies},
+                      {"link_errors", c.link_errors}, {"not_available", c.not_available}, {"not_finite", c.not_finite},
+                      {"implausible", c.implausible}, {"dropped_samples", st.dropped_samples},
+                      {"untrusted_clock_samples", st.untrusted_samples}, {"cross_check_failures", st.cross_check_failures}};
+        g.meters.push_back(std::move(m));
+    }
+    g.mqtt_state = config_.mqtt.enabled ? "not forwarding in this build; intervals queue in the store" : "disabled";
+    g.pending_commits = pending_.size();
+    return g;
+}
+
 void Gateway::stop() {
     asio::post(io_, [this] { shutdown(); });
 }
@@ -82,7 +112,20 @@ bool Gateway::check_clock() {
 int Gateway::run() {
     log::info(k_log, "meter-gateway ", config_.gateway.id, ": ", config_.meters.size(), " meter(s) on ",
               pollers_.size(), " link(s), interval ", config_.gateway.interval_s, " s, store ", store_->path());
-    if (config_.api.enabled) log::warn(k_log, "[api] is configured, but this build does not serve the pull API yet");
+    started_at_ = clock_.utc_now();
+    if (config_.api.enabled) {
+        api_ = std::make_unique<Api>(config_, *store_, clock_, version(), [this] { return live(); });
+        auto server = HttpsServer::start(io_, config_.api, [this](const http::Request& r) { return api_->handle(r); });
+        if (!server) {
+            log::error(k_log, "not started: ", server.error().message);
+            return 2;
+        }
+        https_ = std::move(server).value();
+        auto clients = store_->clients();
+        if (clients && clients->empty())
+            log::warn(k_log, "no API client is configured: API calls are refused until one is created with "
+                             "'gatewayctl --config FILE client add NAME --role reader'");
+    }
     if (config_.mqtt.enabled)
         log::warn(k_log, "[mqtt] is configured, but this build does not forward yet: intervals queue in the store");
 
@@ -273,6 +316,7 @@ void Gateway::shutdown() {
     stopping_ = true;
     systemd::notify("STOPPING=1");
     for (auto& p : pollers_) p->stop();  // joins: nothing is posted after this
+    if (https_) https_->stop();
     signals_.cancel();
     close_timer_.cancel();
     prune_timer_.cancel();

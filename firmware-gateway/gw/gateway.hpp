@@ -11,10 +11,15 @@
 #include <vector>
 
 #include "gw/aggregator.hpp"
+#include "gw/api.hpp"
 #include "gw/bus_poller.hpp"
 #include "gw/clock.hpp"
 #include "gw/config.hpp"
 #include "gw/store.hpp"
+
+namespace gw {
+class HttpsServer;
+}
 
 namespace gw {
 
@@ -49,6 +54,10 @@ public:
     boost::asio::io_context& io() { return io_; }
     const std::vector<MeterStatus>& meters() const { return status_; }
     bool clock_trusted() const { return clock_trusted_; }
+    /// The API's port once listening (0 when the API is disabled): "127.0.0.1:0" picks one.
+    std::uint16_t api_port() const;
+    /// The live state for /api/v1/status.
+    GatewayLive live() const;
     std::size_t pending_commits() const { return pending_.size(); }
 
 private:
@@ -78,6 +87,9 @@ private:
     bool clock_trusted_ = false;
     SteadyMs clock_checked_{};
     bool stopping_ = false;
+    SysMs started_at_;
+    std::unique_ptr<Api> api_;
+    std::unique_ptr<HttpsServer> https_;
 };
 
 }  // namespace gw

@@ -56,10 +56,13 @@ private:
 namespace {
 
 /// One use of a prepared statement: binds by position from 1, steps, resets on destruction.
+/// A statement that failed to prepare (a damaged or altered schema) is null: binding does
+/// nothing and step() reports SQLITE_ERROR, so the caller returns sqlite's message.
 class Use {
 public:
-    explicit Use(sqlite3_stmt* st) : st_(st) {}
+    explicit Use(sqlite3_stmt* st) : st_(st), bind_rc_(st ? SQLITE_OK : SQLITE_ERROR) {}
     ~Use() {
+        if (st_ == nullptr) return;
         sqlite3_reset(st_);
         sqlite3_clear_bindings(st_);
     }
@@ -102,7 +105,7 @@ private:
     }
     sqlite3_stmt* st_;
     int i_ = 0;
-    int bind_rc_ = SQLITE_OK;
+    int bind_rc_;
 };
 
 /// RAII transaction: rolls back unless committed.

@@ -1,0 +1,84 @@
+// The grid operator's pull API (SPEC 3) as a function from request to response.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gw/auth.hpp"
+#include "gw/clock.hpp"
+#include "gw/config.hpp"
+#include "gw/http.hpp"
+#include "gw/store.hpp"
+
+namespace gw {
+
+/// What the running daemon knows beyond the store (link states, counters, MQTT), for
+/// /api/v1/status and /api/v1/meters/{ean}. Supplied by the daemon; the API does not know it.
+struct MeterLive {
+    std::string meter_ean;
+    std::optional<bool> link_up;
+    std::optional<SysMs> last_success;
+    std::optional<std::string> last_error;
+    std::vector<std::pair<std::string, std::uint64_t>> counters;
+};
+struct GatewayLive {
+    SysMs started_at;
+    bool clock_trusted = true;
+    std::string clock_status;
+    std::vector<MeterLive> meters;
+    std::string mqtt_state = "disabled";
+    std::size_t pending_commits = 0;
+};
+using LiveFn = std::function<GatewayLive()>;
+
+/// Request handling for every endpoint: authentication, rate limits, parameters, consent,
+/// paging, JSON and CSV, errors with correlation ids, and an audit row per data access.
+///
+/// Thread-safety: none; runs on the daemon's io thread with the daemon's Store.
+/// Never throws: an unexpected failure is a 500 with a correlation id.
+class Api {
+public:
+    static constexpr std::int64_t k_default_page = 10'000;
+    static constexpr std::int64_t k_max_page = 10'000;
+    static constexpr int k_max_window_days = 93;
+
+    Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live);
+
+    http::Response handle(const http::Request& request);
+
+    /// The OpenAPI 3 document, generated from the same tables the handlers validate with.
+    const std::string& openapi() const { return openapi_; }
+
+    struct Window;  ///< validated window parameters (metingen, meterstanden)
+
+private:
+    struct Ctx;
+    std::optional<http::Response> check_access(Ctx& ctx, const Window& w);
+    http::Response route(Ctx& ctx);
+    http::Response token(Ctx& ctx);
+    http::Response meters(Ctx& ctx);
+    http::Response meter_details(Ctx& ctx, std::string_view ean);
+    http::Response metingen(Ctx& ctx);
+    http::Response meterstanden(Ctx& ctx);
+    http::Response status(Ctx& ctx);
+    std::optional<http::Response> authorize(Ctx& ctx, bool data_call);
+    http::Response error(Ctx& ctx, int status, std::string code, std::string message);
+    void audit(Ctx& ctx, int status);
+
+    const Config& config_;
+    Store& store_;
+    const Clock& clock_;
+    std::string version_;
+    LiveFn live_;
+    Authenticator auth_;
+    std::string openapi_;
+    bool warned_no_clients_ = false;
+};
+
+/// A random UUID v4, for correlation ids.
+std::string make_uuid();
+
+}  // namespace gw
