@@ -301,7 +301,9 @@ namespace {
 /// Checks names, repetition and presence against a table. Returns the 400 message, if any.
 std::optional<std::string> check_params(const http::Query& q, const std::vector<Param>& table) {
     std::set<std::string> seen;
-    for (const auto& [k, v] : q.items) {
+    for (const auto& item : q.items) {
+        const std::string& k = item.first;
+        const std::string& v = item.second;
         auto it = std::find_if(table.begin(), table.end(), [&](const Param& p) { return k == p.name; });
         if (it == table.end()) {
             std::string names;
