@@ -236,7 +236,18 @@ void Api::audit(Ctx& ctx, int status) {
     ctx.audit.method = ctx.req.method;
     ctx.audit.path = ctx.req.target.substr(0, 1024);
     ctx.audit.status = status;
-    if (Status st = store_.append_audit(ctx.audit); !st) log::error("api", "audit row not written: ", st.error().message);
+    if (audit_pending_.empty()) audit_oldest_ = clock_.steady_now();
+    audit_pending_.push_back(std::move(ctx.audit));
+    if (audit_pending_.size() >= 256 || clock_.steady_now() - audit_oldest_ >= seconds{1}) flush_audit();
+}
+
+void Api::flush_audit() {
+    if (audit_pending_.empty()) return;
+    if (Status st = store_.append_audit(audit_pending_); !st) {
+        log::error("api", audit_pending_.size(), " audit row(s) not written yet: ", st.error().message);
+        if (audit_pending_.size() < 100'000) return;  // keep them and retry; bounded
+    }
+    audit_pending_.clear();
 }
 
 http::Response Api::handle(const http::Request& request) {
@@ -518,6 +529,42 @@ std::optional<http::Response> Api::check_access(Ctx& ctx, const Window& w) {
     return std::nullopt;
 }
 
+namespace {
+constexpr std::size_t k_cache_entries = 32;
+constexpr std::size_t k_cache_bytes = 16 * 1024 * 1024;
+}  // namespace
+
+std::optional<http::Response> Api::cached(Ctx& ctx) {
+    auto it = cache_.find(ctx.req.target);
+    if (it == cache_.end()) return std::nullopt;
+    auto dv = store_.data_version();
+    if (!dv || *dv != it->second.data_version || it->second.generation != generation_) {
+        cache_bytes_ -= it->second.response.text().size();
+        cache_.erase(it);
+        return std::nullopt;
+    }
+    it->second.used = ++cache_clock_;
+    ctx.audit.rows = it->second.rows;
+    return it->second.response;  // the body is shared, not copied
+}
+
+http::Response Api::remember(Ctx& ctx, http::Response r) {
+    if (r.status != 200 || r.body.size() > k_cache_bytes / 4) return r;
+    auto dv = store_.data_version();
+    if (!dv) return r;
+    while (!cache_.empty() && (cache_.size() >= k_cache_entries || cache_bytes_ + r.body.size() > k_cache_bytes)) {
+        auto oldest = std::min_element(cache_.begin(), cache_.end(),
+                                       [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
+        cache_bytes_ -= oldest->second.response.text().size();
+        cache_.erase(oldest);
+    }
+    cache_bytes_ += r.body.size();
+    r.shared_body = std::make_shared<const std::string>(std::move(r.body));
+    r.body.clear();
+    cache_[ctx.req.target] = Cached{generation_, *dv, r, ctx.audit.rows, ++cache_clock_};
+    return r;
+}
+
 http::Response Api::metingen(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, k_metingen_params)) return error(ctx, 400, "invalid_parameter", *bad);
     Window w;
@@ -545,6 +592,7 @@ http::Response Api::metingen(Ctx& ctx) {
     if (bucket_s < interval_s)
         return error(ctx, 400, "invalid_parameter", "resolutie is finer than this gateway's interval of " + std::to_string(interval_s) + " s");
     if (auto denied = check_access(ctx, w)) return *denied;
+    if (auto hit = cached(ctx)) return *hit;
 
     // Rows are (bucket, type) positions: offset and max_rows count positions, so pages are
     // stable and their union is the whole result.
@@ -617,8 +665,17 @@ http::Response Api::metingen(Ctx& ctx) {
     bool first = true;
     std::int64_t rows_out = 0;
     const std::string klant(w.klant.str()), meter(w.meter.str());
+    // Appended piece by piece: this loop builds a day's 300 KB without temporaries.
+    std::array<std::string, 5> type_tail;  // ",\"meting_type\":...,\"kwaliteit\":\"" per type
+    for (Quantity qt : types)
+        type_tail[static_cast<std::size_t>(qt)] = w.csv ? "," + std::string(api_name(qt)) + "," + std::string(unit(qt)) + ","
+                                                        : ",\"meting_type\":\"" + std::string(api_name(qt)) +
+                                                              "\",\"waarde_type\":\"" + std::string(unit(qt)) + "\",\"kwaliteit\":\"";
+    const std::string ids = w.csv ? "," + klant + "," + meter + "," : "\",\"klant_ean\":\"" + klant + "\",\"meter_ean\":\"" + meter + "\",\"waarde\":";
     for (const auto& b : buckets) {
-        const std::string datum = format_date(b.end), tijd = format_time_of_day(b.end);
+        const std::string when = w.csv ? format_date(b.end) + "," + format_time_of_day(b.end)
+                                       : "{\"datum\":\"" + format_date(b.end) + "\",\"tijd\":\"" + format_time_of_day(b.end);
+        const std::string_view quality = quality_name(b.q);
         for (Quantity qt : types) {
             if (pos >= end_pos) {
                 more = true;
@@ -627,18 +684,14 @@ http::Response Api::metingen(Ctx& ctx) {
             if (pos++ < w.offset) continue;
             const auto& v = b.v[static_cast<std::size_t>(qt)];
             if (!v) continue;
-            const std::string waarde = format_served(qt, *v);
-            if (w.csv) {
-                body += datum + ',' + tijd + ',' + klant + ',' + meter + ',' + waarde + ',' + std::string(api_name(qt)) + ',' +
-                        std::string(unit(qt)) + ',' + std::string(quality_name(b.q)) + '\n';
-            } else {
-                if (!first) body += ',';
-                first = false;
-                body += "{\"datum\":\"" + datum + "\",\"tijd\":\"" + tijd + "\",\"klant_ean\":\"" + klant +
-                        "\",\"meter_ean\":\"" + meter + "\",\"waarde\":" + waarde + ",\"meting_type\":\"" +
-                        std::string(api_name(qt)) + "\",\"waarde_type\":\"" + std::string(unit(qt)) +
-                        "\",\"kwaliteit\":\"" + std::string(quality_name(b.q)) + "\"}";
-            }
+            if (!w.csv && !first) body += ',';
+            first = false;
+            body += when;
+            body += ids;
+            body += format_served(qt, *v);
+            body += type_tail[static_cast<std::size_t>(qt)];
+            body += quality;
+            body += w.csv ? "\n" : "\"}";
             ++rows_out;
         }
         if (more) break;
@@ -665,7 +718,7 @@ http::Response Api::metingen(Ctx& ctx) {
         body += "],\"next\":" + (more ? json_str(next) : std::string("null")) + "}";
     }
     r.body = std::move(body);
-    return r;
+    return remember(ctx, std::move(r));
 }
 
 http::Response Api::meterstanden(Ctx& ctx) {

@@ -196,6 +196,7 @@ void Gateway::schedule_close() {
     close_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopping_) return;
         close_due();
+        if (api_) api_->flush_audit();
         schedule_close();
     });
 }
@@ -237,6 +238,7 @@ void Gateway::commit(ClosedInterval&& c) {
     Status st = store_->commit_interval(r, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
                                         clock_.utc_now());
     if (st) {
+        if (api_) api_->data_changed();
         log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
                    r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples, " samples, ",
                    static_cast<int>(r.coverage * 100), "% coverage");
@@ -266,6 +268,7 @@ void Gateway::flush_pending() {
             return;
         }
         pending_.pop_front();
+        if (api_) api_->data_changed();
         if (pending_.empty()) log::info(k_log, "store writable again: every waiting interval is committed");
     }
 }
@@ -285,6 +288,7 @@ void Gateway::prune_step(SysS cutoff) {
     if (!n) {
         log::error(k_log, "pruning failed: ", n.error().message);
     } else if (*n > 0 && !stopping_) {
+        if (api_) api_->data_changed();
         asio::post(io_, [this, cutoff] { prune_step(cutoff); });
         return;
     }
@@ -328,6 +332,7 @@ void Gateway::shutdown() {
             for (ClosedInterval& c : aggregators_[i].close_all(now)) commit(std::move(c));
         retry_timer_.cancel();
         flush_pending();
+        if (api_) api_->flush_audit();
         if (!pending_.empty())
             log::error(k_log, pending_.size(), " interval(s) could not be committed before exit: the store is failing");
         io_.stop();

@@ -49,6 +49,14 @@ public:
 
     http::Response handle(const http::Request& request);
 
+    /// The daemon committed or pruned intervals: cached responses are stale. (Changes made by
+    /// other processes are noticed through the store's data_version.)
+    void data_changed() { ++generation_; }
+    /// Writes the audit rows collected since the last flush, in one transaction. Rows are
+    /// collected for at most a second (or 256 rows), so that a busy API does not fsync per
+    /// request; the daemon also calls this every second and at shutdown.
+    void flush_audit();
+
     /// The OpenAPI 3 document, generated from the same tables the handlers validate with.
     const std::string& openapi() const { return openapi_; }
 
@@ -76,6 +84,24 @@ private:
     Authenticator auth_;
     std::string openapi_;
     bool warned_no_clients_ = false;
+
+    /// Closed intervals never change, so a data response can be served again until the data
+    /// changes: keyed by the request target, valid for one (generation, data_version).
+    struct Cached {
+        std::uint64_t generation;
+        std::int64_t data_version;
+        http::Response response;
+        std::int64_t rows;
+        std::uint64_t used;
+    };
+    std::optional<http::Response> cached(Ctx& ctx);
+    http::Response remember(Ctx& ctx, http::Response r);
+    std::map<std::string, Cached> cache_;
+    std::size_t cache_bytes_ = 0;
+    std::uint64_t generation_ = 0;
+    std::uint64_t cache_clock_ = 0;
+    std::vector<AuditRecord> audit_pending_;
+    SteadyMs audit_oldest_{};
 };
 
 /// A random UUID v4, for correlation ids.

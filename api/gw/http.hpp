@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,9 +23,12 @@ struct Response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
+    /// Set instead of `body` for a cached body shared between responses (no copy per request).
+    std::shared_ptr<const std::string> shared_body;
     std::vector<std::pair<std::string, std::string>> headers;
     bool no_store = false;  ///< Cache-Control: no-store (data responses)
     void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+    const std::string& text() const { return shared_body ? *shared_body : body; }
 };
 
 /// A parsed query string: every key with its values in order; values percent-decoded.

@@ -157,6 +157,7 @@ enum StmtId {
     s_recent_audit,
     s_upsert_customer,
     s_upsert_meter,
+    s_data_version,
     s_stmt_count
 };
 
@@ -699,6 +700,15 @@ Status Store::append_audit(const AuditRecord& a) {
     return {};
 }
 
+Status Store::append_audit(const std::vector<AuditRecord>& records) {
+    Transaction tx(db_);
+    if (!tx.began()) return sql_error("cannot begin audit batch");
+    for (const auto& a : records)
+        if (Status st = append_audit(a); !st) return st;
+    if (tx.commit() != SQLITE_OK) return sql_error("cannot commit audit rows");
+    return {};
+}
+
 Result<std::vector<AuditRecord>> Store::recent_audit(std::int64_t limit) {
     auto& st = stmt(s_recent_audit,
                     "SELECT at_ms, client, correlation_id, method, path, klant_ean, meter_ean, window_start_s, "
@@ -776,6 +786,13 @@ Result<StoreStats> Store::stats() {
 }
 
 Result<std::string> Store::integrity_check() { return query_text(db_, "PRAGMA integrity_check"); }
+
+Result<std::int64_t> Store::data_version() {
+    auto& st = stmt(s_data_version, "PRAGMA data_version");
+    Use u(st.get());
+    if (u.step() != SQLITE_ROW) return sql_error("cannot read data_version");
+    return u.i64(0);
+}
 
 Result<std::string> Store::pragma(std::string_view name) {
     for (char c : name)

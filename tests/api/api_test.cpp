@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -155,6 +156,16 @@ struct Fixture {
             io.stop();
         });
         thread.join();
+    }
+
+    /// Runs `fn` on the io thread (the Api's thread) and waits for it.
+    void on_io(std::function<void()> fn) {
+        std::promise<void> done;
+        asio::post(io, [&] {
+            fn();
+            done.set_value();
+        });
+        done.get_future().wait();
     }
 
     std::string basic(const std::string& user, const std::string& pass) const {
@@ -340,6 +351,27 @@ TEST_CASE("start_tijd = datum_laatste_meting returns exactly the newer intervals
     CHECK(rows[0].at("waarde").as_int64() == 1);
     CHECK(rows[1].at("tijd").as_string() == "00:10:00");
     CHECK(latest() == "2026-11-24T00:10:00Z");
+}
+
+TEST_CASE("a repeated request is answered from the cache, never stale after new data") {
+    Fixture f;
+    const std::string target = f.metingen("&start_tijd=2026-11-24T00:00:00Z&eind_tijd=2026-11-24T01:00:00Z");
+    CHECK(f.request(target, f.reader()).json().at("metingen").as_array().empty());
+    CHECK(f.request(target, f.reader()).json().at("metingen").as_array().empty());
+    {
+        gw::IntervalRecord r{*gw::Ean18::parse(MA), k_day + hours{24} + minutes{5}};
+        r.p_w = 2000;
+        r.q_var = 0;
+        r.u1_v = r.u2_v = r.u3_v = 230;
+        r.samples = 1;
+        r.coverage = 1;
+        auto other = gw::Store::open(f.cfg.storage.path);
+        REQUIRE((*other)->commit_interval(r, nullptr, false, {}, gw::SysMs{}).ok());
+    }
+    CHECK(f.request(target, f.reader()).json().at("metingen").as_array().size() == 5);
+    // The daemon's own commits bump the generation.
+    f.on_io([&] { f.api->data_changed(); });
+    CHECK(f.request(target, f.reader()).json().at("metingen").as_array().size() == 5);
 }
 
 TEST_CASE("paging: the union of all pages is the whole result, without duplicates; next is null at the end") {
@@ -605,6 +637,7 @@ TEST_CASE("correlation ids are echoed or generated, and every data access is aud
     CHECK(junk.header("X-Correlation-ID").size() == 36);
     f.request(f.metingen("&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z"), f.reader(), "GET",
               {{"X-Correlation-ID", "pull-42"}});
+    f.on_io([&] { f.api->flush_audit(); });  // rows are batched for up to a second
     auto audit = gw::Store::open(f.cfg.storage.path);
     auto rows = (*audit)->recent_audit(10);
     REQUIRE(rows.ok());

@@ -179,6 +179,8 @@ public:
 
     // -- audit ---------------------------------------------------------------------------
     Status append_audit(const AuditRecord& record);
+    /// Several audit rows in one transaction (one fsync).
+    Status append_audit(const std::vector<AuditRecord>& records);
     Result<std::vector<AuditRecord>> recent_audit(std::int64_t limit);
 
     // -- upkeep --------------------------------------------------------------------------
@@ -189,6 +191,9 @@ public:
     Result<StoreStats> stats();
     /// `PRAGMA integrity_check`: "ok" or the problems found.
     Result<std::string> integrity_check();
+    /// Changes whenever another connection (another process: the admin CLI, the daemon) commits;
+    /// with the caller's own write counter it tells whether anything read earlier may be stale.
+    Result<std::int64_t> data_version();
     /// The value of a read-only PRAGMA of this connection (journal_mode, synchronous, ...), for diagnostics.
     Result<std::string> pragma(std::string_view name);
 
