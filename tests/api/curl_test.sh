@@ -12,7 +12,7 @@ ok() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 check() { if eval "$2"; then ok; else fail "$1"; fi; }
 
-coproc SIM { "$sim" --tcp 127.0.0.1:0 --profile eastron-sdm630 --scenario swing --peak-kw 40 --print-s 0; }
+coproc SIM { exec "$sim" --tcp 127.0.0.1:0 --profile eastron-sdm630 --scenario swing --peak-kw 40 --print-s 0; }
 pids+=("$SIM_PID")
 read -r line <&"${SIM[0]}"
 port=${line##*:}
