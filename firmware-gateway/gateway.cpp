@@ -7,6 +7,7 @@
 
 #include "gw/https_server.hpp"
 #include "gw/log.hpp"
+#include "gw/mqtt_forwarder.hpp"
 #include "gw/setup.hpp"
 #include "gw/systemd.hpp"
 
@@ -83,7 +84,7 @@ GatewayLive Gateway::live() const {
                       {"untrusted_clock_samples", st.untrusted_samples}, {"cross_check_failures", st.cross_check_failures}};
         g.meters.push_back(std::move(m));
     }
-    g.mqtt_state = config_.mqtt.enabled ? "not forwarding in this build; intervals queue in the store" : "disabled";
+    g.mqtt_state = mqtt_ ? mqtt_->state() : "disabled";
     g.pending_commits = pending_.size();
     return g;
 }
@@ -126,8 +127,13 @@ int Gateway::run() {
             log::warn(k_log, "no API client is configured: API calls are refused until one is created with "
                              "'gatewayctl --config FILE client add NAME --role reader'");
     }
-    if (config_.mqtt.enabled)
-        log::warn(k_log, "[mqtt] is configured, but this build does not forward yet: intervals queue in the store");
+    if (config_.mqtt.enabled) {
+        mqtt_ = std::make_unique<MqttForwarder>(config_, *store_, io_, clock_);
+        if (Status st = mqtt_->start(); !st) {
+            log::error(k_log, "not started: ", st.error().message);
+            return 2;
+        }
+    }
 
     // Continue an interval that the previous run stored partially when it shut down cleanly.
     const SysS open_end = IntervalGrid(config_.gateway.interval_s).end_of(clock_.utc_now());
@@ -239,6 +245,7 @@ void Gateway::commit(ClosedInterval&& c) {
                                         clock_.utc_now());
     if (st) {
         if (api_) api_->data_changed();
+        if (mqtt_) mqtt_->kick();
         log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
                    r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples, " samples, ",
                    static_cast<int>(r.coverage * 100), "% coverage");
@@ -269,6 +276,7 @@ void Gateway::flush_pending() {
         }
         pending_.pop_front();
         if (api_) api_->data_changed();
+        if (mqtt_) mqtt_->kick();
         if (pending_.empty()) log::info(k_log, "store writable again: every waiting interval is committed");
     }
 }
@@ -333,6 +341,7 @@ void Gateway::shutdown() {
         retry_timer_.cancel();
         flush_pending();
         if (api_) api_->flush_audit();
+        if (mqtt_) mqtt_->stop();  // what is not acknowledged stays queued for the next start
         if (!pending_.empty())
             log::error(k_log, pending_.size(), " interval(s) could not be committed before exit: the store is failing");
         io_.stop();

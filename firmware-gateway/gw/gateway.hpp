@@ -19,6 +19,7 @@
 
 namespace gw {
 class HttpsServer;
+class MqttForwarder;
 }
 
 namespace gw {
@@ -90,6 +91,7 @@ private:
     SysMs started_at_;
     std::unique_ptr<Api> api_;
     std::unique_ptr<HttpsServer> https_;
+    std::unique_ptr<MqttForwarder> mqtt_;
 };
 
 }  // namespace gw
