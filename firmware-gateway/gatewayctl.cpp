@@ -1,4 +1,8 @@
 // gatewayctl: the installer's admin CLI. Works on the same SQLite file while the daemon runs.
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <iomanip>
 #include <iostream>
@@ -216,6 +220,21 @@ int intervals_cmd(gw::Store& store, const std::vector<std::string>& a) {
     return 0;
 }
 
+/// Run as root, gatewayctl becomes the owner of the store's directory (the daemon's user), so
+/// that the database and its -wal/-shm files it creates stay writable for the daemon.
+bool drop_to_store_owner(const std::string& db_path) {
+    if (::geteuid() != 0) return true;
+    const auto slash = db_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : db_path.substr(0, slash);
+    struct stat sb {};
+    if (::stat(dir.c_str(), &sb) != 0 || sb.st_uid == 0) return true;
+    if (::setgroups(0, nullptr) != 0 || ::setgid(sb.st_gid) != 0 || ::setuid(sb.st_uid) != 0) {
+        std::cerr << "gatewayctl: cannot switch to the owner of " << dir << ": " << std::strerror(errno) << "\n";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,6 +257,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::vector<std::string> cmd(args.begin() + 2, args.end());
+    if (!drop_to_store_owner(res.config->storage.path)) return 1;
     try {
         gw::OpenOptions open;
         open.create = true;  // an installer sets up clients and consent before the first start
