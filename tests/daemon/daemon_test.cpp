@@ -2,9 +2,12 @@
 // a SIGKILL loses nothing committed, a dead meter does not stop the other, a failing store is retried.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sqlite3.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -312,4 +315,34 @@ TEST_CASE("a clean restart continues the open interval instead of overwriting it
     REQUIRE(it != rows.end());
     CHECK(it->samples > samples_before);    // both runs' samples
     CHECK(it->coverage > 0.85);             // only the restart's gap is missing
+}
+
+TEST_CASE("under systemd the daemon reports READY and pings the watchdog while its bus threads progress") {
+    gw::test::TempDir dir;
+    int port_a = 0, port_b = 0;
+    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
+    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
+    gw::test::write_file(dir.file("gw.toml"), config(dir.file("gw.db"), port_a, port_b));
+    // systemd's side of the notify protocol: a datagram socket named in NOTIFY_SOCKET.
+    const std::string path = dir.file("notify");
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{0, 200'000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    gw::test::Process gateway({GW_METER_GATEWAY, "--config", dir.file("gw.toml")}, dir.file("gateway.log"),
+                              {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "1000000"}});
+    std::vector<std::string> messages;
+    const auto deadline = steady_clock::now() + seconds{4};
+    while (steady_clock::now() < deadline) {
+        char buf[256];
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n > 0) messages.emplace_back(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    REQUIRE_FALSE(messages.empty());
+    CHECK(messages.front().rfind("READY=1", 0) == 0);
+    CHECK(std::count(messages.begin(), messages.end(), "WATCHDOG=1") >= 5);  // every 0.5 s for ~3.5 s
 }

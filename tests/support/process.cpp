@@ -16,7 +16,8 @@ namespace gw::test {
 
 using namespace std::chrono;
 
-Process::Process(std::vector<std::string> argv, const std::string& stderr_file) {
+Process::Process(std::vector<std::string> argv, const std::string& stderr_file,
+                 const std::vector<std::pair<std::string, std::string>>& env) {
     int in_pipe[2], out_pipe[2];
     if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
     pid_ = ::fork();
@@ -29,6 +30,7 @@ Process::Process(std::vector<std::string> argv, const std::string& stderr_file) 
             if (fd >= 0) ::dup2(fd, STDERR_FILENO);
         }
         for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) ::close(fd);
+        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
         std::vector<char*> args;
         for (auto& a : argv) args.push_back(a.data());
         args.push_back(nullptr);

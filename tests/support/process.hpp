@@ -13,7 +13,8 @@ namespace gw::test {
 class Process {
 public:
     /// Starts argv[0] with argv; stdin and stdout are pipes, stderr goes to `stderr_file` (or inherits).
-    explicit Process(std::vector<std::string> argv, const std::string& stderr_file = "");
+    explicit Process(std::vector<std::string> argv, const std::string& stderr_file = "",
+                     const std::vector<std::pair<std::string, std::string>>& env = {});
     ~Process();  ///< SIGTERM, then SIGKILL after 2 s, and reap
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
