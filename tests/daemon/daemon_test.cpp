@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/timex.h>
 #include <sys/un.h>
 #include <sqlite3.h>
 
@@ -345,4 +346,28 @@ TEST_CASE("under systemd the daemon reports READY and pings the watchdog while i
     REQUIRE_FALSE(messages.empty());
     CHECK(messages.front().rfind("READY=1", 0) == 0);
     CHECK(std::count(messages.begin(), messages.end(), "WATCHDOG=1") >= 5);  // every 0.5 s for ~3.5 s
+}
+
+TEST_CASE("until the kernel reports the clock synchronised, no intervals are stamped and the log says why") {
+    gw::test::TempDir dir;
+    int port_a = 0, port_b = 0;
+    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
+    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
+    const std::string db = dir.file("gw.db");
+    gw::test::write_file(dir.file("gw.toml"),
+                         std::regex_replace(config(db, port_a, port_b), std::regex("trust_clock = true"), "trust_clock = false"));
+    timex tx{};
+    const int state = ::adjtimex(&tx);
+    const bool synced = state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+    auto gateway = start_gateway(dir, dir.file("gw.toml"));
+    std::this_thread::sleep_for(seconds{12});
+    gateway->kill_and_wait(SIGTERM);
+    const std::string log = gw::test::read_file(dir.file("gateway.log"));
+    if (synced) {
+        MESSAGE("this host's clock is NTP-synchronised: checking the trusted path");
+        CHECK(stored(db, k_meter_a).size() >= 1);
+    } else {
+        CHECK(stored(db, k_meter_a).empty());
+        CHECK(log.find("waiting for the kernel to report the clock synchronised") != std::string::npos);
+    }
 }
