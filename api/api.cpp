@@ -565,6 +565,32 @@ http::Response Api::remember(Ctx& ctx, http::Response r) {
     return r;
 }
 
+namespace {
+
+/// The next page's URL up to its endpoint-specific parameters: the same window, with the
+/// resolved eind_tijd when the caller left it to "now", so that pages stay consistent.
+std::string next_page_base(const char* endpoint, const Api::Window& w, const http::Query& q) {
+    return std::string(endpoint) + "?klant_ean=" + w.klant.to_string() + "&meter_ean=" + w.meter.to_string() +
+           "&start_tijd=" + http::url_encode(*one(q, "start_tijd")) +
+           "&eind_tijd=" + http::url_encode(one(q, "eind_tijd") ? *one(q, "eind_tijd") : format_utc_ms(w.end));
+}
+
+/// Closes a page: JSON gets its "next" member, CSV a Link header.
+http::Response finish_page(const Api::Window& w, std::string body, bool more, const std::string& next) {
+    http::Response r;
+    r.no_store = true;
+    if (w.csv) {
+        r.content_type = "text/csv; charset=utf-8";
+        if (more) r.set("Link", "<" + next + ">; rel=\"next\"");
+    } else {
+        body += "],\"next\":" + (more ? json_str(next) : std::string("null")) + "}";
+    }
+    r.body = std::move(body);
+    return r;
+}
+
+}  // namespace
+
 http::Response Api::metingen(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, k_metingen_params)) return error(ctx, 400, "invalid_parameter", *bad);
     Window w;
@@ -699,9 +725,7 @@ http::Response Api::metingen(Ctx& ctx) {
     ctx.audit.rows = rows_out;
     std::string next;
     if (more) {
-        next = "/api/v1/metingen?klant_ean=" + klant + "&meter_ean=" + meter +
-               "&start_tijd=" + http::url_encode(*one(ctx.query, "start_tijd")) +
-               "&eind_tijd=" + http::url_encode(one(ctx.query, "eind_tijd") ? *one(ctx.query, "eind_tijd") : format_utc_ms(w.end));
+        next = next_page_base("/api/v1/metingen", w, ctx.query);
         for (Quantity qt : types)
             if (types.size() < 5) next += "&meting_type=" + std::string(api_name(qt));
         if (auto res = one(ctx.query, "resolutie")) next += "&resolutie=" + *res;
@@ -709,16 +733,7 @@ http::Response Api::metingen(Ctx& ctx) {
         if (w.csv) next += "&formaat=csv";
         next += "&offset=" + std::to_string(w.offset + w.max_rows);
     }
-    http::Response r;
-    r.no_store = true;
-    if (w.csv) {
-        r.content_type = "text/csv; charset=utf-8";
-        if (more) r.set("Link", "<" + next + ">; rel=\"next\"");
-    } else {
-        body += "],\"next\":" + (more ? json_str(next) : std::string("null")) + "}";
-    }
-    r.body = std::move(body);
-    return remember(ctx, std::move(r));
+    return remember(ctx, finish_page(w, std::move(body), more, next));
 }
 
 http::Response Api::meterstanden(Ctx& ctx) {
@@ -764,21 +779,10 @@ http::Response Api::meterstanden(Ctx& ctx) {
     ctx.audit.rows = rows_out;
     std::string next;
     if (more)
-        next = "/api/v1/meterstanden?klant_ean=" + std::string(w.klant.str()) + "&meter_ean=" + std::string(w.meter.str()) +
-               "&start_tijd=" + http::url_encode(*one(ctx.query, "start_tijd")) + "&eind_tijd=" +
-               http::url_encode(one(ctx.query, "eind_tijd") ? *one(ctx.query, "eind_tijd") : format_utc_ms(w.end)) +
+        next = next_page_base("/api/v1/meterstanden", w, ctx.query) +
                (one(ctx.query, "max_rows") ? "&max_rows=" + std::to_string(w.max_rows) : "") + (w.csv ? "&formaat=csv" : "") +
                "&offset=" + std::to_string(w.offset + w.max_rows);
-    http::Response r;
-    r.no_store = true;
-    if (w.csv) {
-        r.content_type = "text/csv; charset=utf-8";
-        if (more) r.set("Link", "<" + next + ">; rel=\"next\"");
-    } else {
-        body += "],\"next\":" + (more ? json_str(next) : std::string("null")) + "}";
-    }
-    r.body = std::move(body);
-    return r;
+    return finish_page(w, std::move(body), more, next);
 }
 
 http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
