@@ -137,8 +137,8 @@ AuthResult Authenticator::basic(const std::string& b64, const std::string& remot
         }
     } else {
         // Same cost whether or not the user exists, so timing does not reveal client names.
-        static const std::string dummy = hash_secret("not-a-real-secret");
-        (void)verify_secret(pass, dummy);
+        static const std::string decoy = hash_secret("not-a-real-secret");
+        (void)verify_secret(pass, decoy);
     }
     record_failure("ip:" + remote);
     record_failure("user:" + user);

@@ -44,6 +44,33 @@ expect_rc 2 "run refuses missing TLS files" "$gateway" --config "$work/gw.toml"
 expect_in "$work/err" "api.tls_cert" "start-up names the missing file"
 [ ! -e "$work/gw.db" ] && ok || fail "a refused start must not create the store"
 
+# An RS-485 adapter that is not there is a start-up error naming the device.
+cat >"$work/rtu.toml" <<CONF
+[gateway]
+id = "rtu-test"
+[storage]
+path = "$work/rtu.db"
+[api]
+enabled = false
+[[customer]]
+klant_ean = "871685900000000011"
+[[link]]
+id = "rs485-1"
+type = "rtu"
+device = "/dev/ttyUSB-not-plugged-in"
+[[meter]]
+meter_ean = "871685900000000028"
+klant_ean = "871685900000000011"
+meter_type = "bruto_productie"
+link = "rs485-1"
+unit_id = 1
+profile = "eastron-sdm630"
+CONF
+expect_rc 0 "check-config warns about a missing serial device" "$gateway" --check-config "$work/rtu.toml"
+expect_in "$work/err" 'warning: .*link\[0\].device: "/dev/ttyUSB-not-plugged-in" does not exist' "check-config names the device"
+expect_rc 2 "start refuses a missing serial device" "$gateway" --config "$work/rtu.toml"
+expect_in "$work/err" '/dev/ttyUSB-not-plugged-in' "start-up error names the device"
+
 # The store: a text file where the database should be is refused and left as it is.
 echo "not a database" >"$work/text.db"
 sed -e "s#$work/gw.db#$work/text.db#" "$work/gw.toml" >"$work/text.toml"

@@ -19,7 +19,7 @@ public:
     /// The GS1 check digit for the first 17 digits of `digits17` (mod-10, weights 3,1 from the right).
     static int check_digit(std::string_view digits17);
 
-    /// "000000000000000000": a placeholder until a parsed value is assigned.
+    /// "000000000000000000" (valid, but no real EAN): the value before a parsed one is assigned.
     Ean18() { digits_.fill('0'); }
 
     std::string_view str() const { return {digits_.data(), digits_.size()}; }
