@@ -107,6 +107,22 @@ std::unique_ptr<gw::test::Process> start_sim(gw::test::TempDir& dir, const std::
     return p;
 }
 
+/// Two simulated meters (SDM630 and EM24 on their own TCP ports) and a gateway config for them.
+struct Site {
+    int port_a = 0, port_b = 0;
+    std::unique_ptr<gw::test::Process> sim_a, sim_b;
+    std::string db;
+    /// `dead_b`: the second meter's link points at a port where nothing listens.
+    Site(gw::test::TempDir& dir, int interval_s = 5, bool trust_clock = true, bool dead_b = false) : db(dir.file("gw.db")) {
+        sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
+        if (dead_b) port_b = 1;  // nothing listens on port 1 of 127.0.0.1
+        else sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
+        std::string text = config(db, port_a, port_b, interval_s);
+        if (!trust_clock) text = std::regex_replace(text, std::regex("trust_clock = true"), "trust_clock = false");
+        gw::test::write_file(dir.file("gw.toml"), text);
+    }
+};
+
 std::unique_ptr<gw::test::Process> start_gateway(gw::test::TempDir& dir, const std::string& cfg_file) {
     return std::make_unique<gw::test::Process>(
         std::vector<std::string>{GW_METER_GATEWAY, "--config", cfg_file}, dir.file("gateway.log"));
@@ -137,11 +153,8 @@ bool wait_intervals(const std::string& db, const char* meter, std::size_t n, sec
 
 TEST_CASE("each stored interval matches what the simulator served") {
     gw::test::TempDir dir;
-    int port_a = 0, port_b = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-    const std::string db = dir.file("gw.db");
-    gw::test::write_file(dir.file("gw.toml"), config(db, port_a, port_b));
+    Site site(dir);
+    const std::string& db = site.db;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     const bool got = wait_intervals(db, k_meter_a, 4, seconds{40}) && wait_intervals(db, k_meter_b, 4, seconds{10});
     gateway->kill_and_wait(SIGTERM);
@@ -192,11 +205,8 @@ TEST_CASE("each stored interval matches what the simulator served") {
 
 TEST_CASE("after SIGKILL every committed interval is intact and the interrupted one is onvolledig") {
     gw::test::TempDir dir;
-    int port_a = 0, port_b = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-    const std::string db = dir.file("gw.db");
-    gw::test::write_file(dir.file("gw.toml"), config(db, port_a, port_b));
+    Site site(dir);
+    const std::string& db = site.db;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     REQUIRE(wait_intervals(db, k_meter_a, 2, seconds{30}));
     // Kill about 2.5 s into an interval.
@@ -231,11 +241,9 @@ TEST_CASE("after SIGKILL every committed interval is intact and the interrupted 
 
 TEST_CASE("a meter that never answers does not stop the other; its intervals are missing, not zero") {
     gw::test::TempDir dir;
-    int port_a = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    const int dead_port = port_a + 1 < 65535 ? 1 : 2;  // nothing listens on port 1 of 127.0.0.1
-    const std::string db = dir.file("gw.db");
-    gw::test::write_file(dir.file("gw.toml"), config(db, port_a, dead_port));
+    Site site(dir, 5, true, /*dead_b=*/true);
+    const std::string& db = site.db;
+    const int dead_port = site.port_b;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     REQUIRE(wait_intervals(db, k_meter_a, 3, seconds{30}));
     gateway->kill_and_wait(SIGTERM);
@@ -257,11 +265,8 @@ TEST_CASE("a meter that never answers does not stop the other; its intervals are
 
 TEST_CASE("a failing store keeps closed intervals in memory and commits them when it recovers") {
     gw::test::TempDir dir;
-    int port_a = 0, port_b = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-    const std::string db = dir.file("gw.db");
-    gw::test::write_file(dir.file("gw.toml"), config(db, port_a, port_b));
+    Site site(dir);
+    const std::string& db = site.db;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     REQUIRE(wait_intervals(db, k_meter_a, 1, seconds{20}));
     // Fault injection (a full disk cannot be produced here without root mounts): every insert fails.
@@ -289,11 +294,8 @@ TEST_CASE("a failing store keeps closed intervals in memory and commits them whe
 
 TEST_CASE("a clean restart continues the open interval instead of overwriting it") {
     gw::test::TempDir dir;
-    int port_a = 0, port_b = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-    const std::string db = dir.file("gw.db");
-    gw::test::write_file(dir.file("gw.toml"), config(db, port_a, port_b, 10));
+    Site site(dir, 10);
+    const std::string& db = site.db;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     REQUIRE(wait_intervals(db, k_meter_a, 1, seconds{25}));
     for (;;) {  // stop about 4 s into a 10 s interval
@@ -320,10 +322,7 @@ TEST_CASE("a clean restart continues the open interval instead of overwriting it
 
 TEST_CASE("under systemd the daemon reports READY and pings the watchdog while its bus threads progress") {
     gw::test::TempDir dir;
-    int port_a = 0, port_b = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-    gw::test::write_file(dir.file("gw.toml"), config(dir.file("gw.db"), port_a, port_b));
+    Site site(dir);
     // systemd's side of the notify protocol: a datagram socket named in NOTIFY_SOCKET.
     const std::string path = dir.file("notify");
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -350,12 +349,8 @@ TEST_CASE("under systemd the daemon reports READY and pings the watchdog while i
 
 TEST_CASE("until the kernel reports the clock synchronised, no intervals are stamped and the log says why") {
     gw::test::TempDir dir;
-    int port_a = 0, port_b = 0;
-    auto sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-    auto sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-    const std::string db = dir.file("gw.db");
-    gw::test::write_file(dir.file("gw.toml"),
-                         std::regex_replace(config(db, port_a, port_b), std::regex("trust_clock = true"), "trust_clock = false"));
+    Site site(dir, 5, /*trust_clock=*/false);
+    const std::string& db = site.db;
     timex tx{};
     const int state = ::adjtimex(&tx);
     const bool synced = state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
