@@ -340,6 +340,14 @@ void parse_api(Section& s, ApiConfig& a) {
     s.integer("rate_limit_per_minute", a.rate_limit_per_minute, 1, 100000);
     s.integer("token_lifetime_s", a.token_lifetime_s, 60, 86400);
     s.integer("max_connections", a.max_connections, 1, 1024);
+    if (!s.integer("max_connections_per_address", a.max_connections_per_address, 1, 1024))
+        a.max_connections_per_address = std::min(a.max_connections_per_address, a.max_connections);
+    else if (a.max_connections_per_address > a.max_connections)
+        s.error(*s.get("max_connections_per_address"), "max_connections_per_address",
+                "must not be larger than max_connections (" + std::to_string(a.max_connections) + ")");
+    s.integer("handshake_timeout_s", a.handshake_timeout_s, 1, 300);
+    s.integer("request_timeout_s", a.request_timeout_s, 1, 300);
+    s.integer("keepalive_timeout_s", a.keepalive_timeout_s, 1, 3600);
     s.finish();
 }
 

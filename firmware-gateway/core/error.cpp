@@ -18,6 +18,7 @@ public:
             case Errc::store_read_only: return "store is read-only";
             case Errc::store_damaged: return "store is damaged";
             case Errc::store_io: return "store I/O error";
+            case Errc::store_full: return "store's disk is full";
             case Errc::modbus_timeout: return "modbus timeout";
             case Errc::modbus_exception: return "modbus exception reply";
             case Errc::modbus_crc: return "modbus CRC error";

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "gw/text.hpp"
 #include "gw/time.hpp"
 
 namespace gw::log {
@@ -69,8 +70,9 @@ void write(Level lvl, std::string_view component, std::string_view message) {
     line += ' ';
     line += component;
     line += ": ";
-    // One record per line: a newline inside a message would split it in journald.
-    for (char c : message) line += (c == '\n' ? ' ' : c);
+    // One record per line: a newline or an escape sequence inside a message must not split it
+    // in journald or repaint a terminal.
+    line += log_safe(message, 4096);
     line += '\n';
     const char* p = line.data();
     std::size_t left = line.size();
@@ -80,6 +82,30 @@ void write(Level lvl, std::string_view component, std::string_view message) {
         p += n;
         left -= static_cast<std::size_t>(n);
     }
+}
+
+Summary::Summary(Level level, std::string component, std::string cause, std::chrono::milliseconds period)
+    : level_(level), component_(std::move(component)), cause_(std::move(cause)), period_(period) {}
+
+void Summary::note(SteadyMs now, std::string_view example) {
+    ++total_;
+    ++pending_;
+    last_example_ = std::string(example.substr(0, 200));
+    if (!last_line_ || now - *last_line_ >= period_) report(now, last_example_);
+}
+
+void Summary::flush(SteadyMs now) {
+    if (pending_ > 0 && last_line_ && now - *last_line_ >= period_) report(now, last_example_);
+}
+
+void Summary::report(SteadyMs now, std::string_view example) {
+    if (pending_ <= 1 && !last_line_)
+        gw::log::emit(level_, component_, cause_, ": ", example);
+    else
+        gw::log::emit(level_, component_, cause_, ": ", pending_, " time(s) since the last report (", total_,
+                  " in all); latest: ", example);
+    pending_ = 0;
+    last_line_ = now;
 }
 
 }  // namespace gw::log

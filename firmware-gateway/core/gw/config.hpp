@@ -44,7 +44,11 @@ struct ApiConfig {
     std::string tls_key;
     int rate_limit_per_minute = 60;
     int token_lifetime_s = 3600;
-    int max_connections = 32;
+    int max_connections = 32;              ///< in total; when full, the longest-idle one is closed
+    int max_connections_per_address = 8;   ///< from one source address
+    int handshake_timeout_s = 10;          ///< TLS handshake after the TCP connection
+    int request_timeout_s = 10;            ///< a request, from its first byte (or the handshake) to its end
+    int keepalive_timeout_s = 30;          ///< idle wait for the next request on a kept-alive connection
 };
 
 struct MqttConfig {

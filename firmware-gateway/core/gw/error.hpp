@@ -19,6 +19,7 @@ enum class Errc {
     store_read_only,
     store_damaged,
     store_io,
+    store_full,
     modbus_timeout,
     modbus_exception,
     modbus_crc,
