@@ -2,28 +2,43 @@
 #include "gw/auth.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "gw/log.hpp"
 #include "gw/secret.hpp"
 
 namespace gw {
 
 using namespace std::chrono;
 
+namespace {
+
+std::string hex(const unsigned char* p, std::size_t n) {
+    static const char* hexd = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out += hexd[p[i] >> 4];
+        out += hexd[p[i] & 15];
+    }
+    return out;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
 std::string sha256_hex(std::string_view data) {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-    static const char* hexd = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : md) {
-        out += hexd[c >> 4];
-        out += hexd[c & 15];
-    }
-    return out;
+    return hex(md, sizeof md);
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -39,12 +54,40 @@ std::optional<std::string> base64_decode(std::string_view in) {
     return out;
 }
 
-Authenticator::Authenticator(Store& store, const Clock& clock, Limits limits)
-    : store_(store), clock_(clock), limits_(limits) {}
+int run_verification(Verification& job) {
+    // A decoy of today's strength stands in for missing candidates: an unknown name, or a
+    // client with one valid secret, costs what a client in a rotation overlap costs.
+    static const std::string decoy = hash_secret("not-a-real-secret");
+    int checks = 0;
+    for (const auto& s : job.candidates) {
+        ++checks;
+        if (verify_secret(job.password, s.hash) && !job.matched) {
+            job.matched = s.id;
+            if (hash_iterations(s.hash) < k_hash_iterations) job.rehash = hash_secret(job.password);
+        }
+    }
+    for (; checks < Authenticator::k_min_hash_checks; ++checks) (void)verify_secret(job.password, decoy);
+    job.password.assign(job.password.size(), '\0');
+    job.password.clear();
+    return checks;
+}
 
-std::optional<seconds> Authenticator::throttled(const std::string& key) const {
+Authenticator::Authenticator(Store& store, const Clock& clock, Limits limits)
+    : store_(store), clock_(clock), limits_(limits) {
+    if (RAND_bytes(key_.data(), static_cast<int>(key_.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+}
+
+std::string Authenticator::keyed_hash(std::string_view data) const {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(data.data()),
+         data.size(), md, &len);
+    return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::optional<seconds> Authenticator::throttled(const std::string& key, int limit) const {
     auto it = failures_.find(key);
-    if (it == failures_.end() || it->second.count < limits_.max_failures) return std::nullopt;
+    if (it == failures_.end() || it->second.count < limit) return std::nullopt;
     const auto until = it->second.window_start + limits_.failure_window;
     const auto now = clock_.steady_now();
     if (now >= until) return std::nullopt;
@@ -52,6 +95,11 @@ std::optional<seconds> Authenticator::throttled(const std::string& key) const {
 }
 
 void Authenticator::record_failure(const std::string& key) {
+    if (failures_.size() > 10'000) {  // bounded memory under a flood of addresses
+        const auto now = clock_.steady_now();
+        std::erase_if(failures_, [&](const auto& kv) { return now - kv.second.window_start >= limits_.failure_window; });
+        if (failures_.size() > 10'000) failures_.clear();
+    }
     Failures& f = failures_[key];
     const auto now = clock_.steady_now();
     if (f.count == 0 || now - f.window_start >= limits_.failure_window) {
@@ -59,122 +107,146 @@ void Authenticator::record_failure(const std::string& key) {
         f.window_start = now;
     }
     ++f.count;
-    if (failures_.size() > 10'000) failures_.clear();  // bounded memory under a flood of addresses
+}
+
+AuthResult Authenticator::fail(AuthFailure f, std::string message, std::string audit_client, std::string reason) {
+    AuthResult r;
+    r.failure = f;
+    r.message = std::move(message);
+    r.audit_client = std::move(audit_client);
+    r.reason = std::move(reason);
+    return r;
 }
 
 AuthResult Authenticator::authenticate(const std::string& authorization, const std::string& remote) {
-    AuthResult r;
-    if (authorization.empty()) {
-        r.message = "credentials required: HTTP Basic or a Bearer token from POST /api/v1/token";
-        return r;
-    }
+    if (authorization.empty())
+        return fail(AuthFailure::missing, "credentials required: HTTP Basic or a Bearer token from POST /api/v1/token",
+                    "", "");
     const auto space = authorization.find(' ');
-    const std::string scheme = authorization.substr(0, space);
+    const std::string scheme = lower(authorization.substr(0, space));
     std::string rest = space == std::string::npos ? "" : authorization.substr(space + 1);
     rest.erase(0, rest.find_first_not_of(' '));
-    std::string lower = scheme;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "basic") {
-        if (auto wait = throttled("ip:" + remote)) {
-            r.failure = AuthFailure::throttled;
+    if (scheme == "basic") {
+        if (auto wait = throttled("a:" + remote, limits_.max_failures_per_address)) {
+            AuthResult r = fail(AuthFailure::throttled,
+                                "too many failed logins from this address; try again in " +
+                                    std::to_string(wait->count()) + " s",
+                                "", "throttled: too many failed logins from this address");
             r.retry_after = *wait;
-            r.message = "too many failed logins from this address; try again in " + std::to_string(wait->count()) + " s";
             return r;
         }
         return basic(rest, remote);
     }
-    if (lower == "bearer") return bearer(rest);
-    r.failure = AuthFailure::malformed;
-    r.message = "unsupported Authorization scheme \"" + scheme + "\"; use Basic or Bearer";
-    return r;
+    if (scheme == "bearer") return bearer(rest);
+    return fail(AuthFailure::malformed, "unsupported Authorization scheme; use Basic or Bearer", "",
+                "unsupported Authorization scheme");
 }
 
 AuthResult Authenticator::basic(const std::string& b64, const std::string& remote) {
-    AuthResult r;
-    r.failure = AuthFailure::malformed;
     const auto decoded = base64_decode(b64);
-    if (!decoded) {
-        r.message = "malformed Basic credentials: not base64";
-        return r;
-    }
+    if (!decoded) return fail(AuthFailure::malformed, "malformed Basic credentials: not base64", "", "malformed Basic credentials");
     const auto colon = decoded->find(':');
-    if (colon == std::string::npos) {
-        r.message = "malformed Basic credentials: expected username:password";
-        return r;
-    }
+    if (colon == std::string::npos)
+        return fail(AuthFailure::malformed, "malformed Basic credentials: expected username:password", "",
+                    "malformed Basic credentials");
     const std::string user = decoded->substr(0, colon);
-    const std::string pass = decoded->substr(colon + 1);
-    if (auto wait = throttled("user:" + user)) {
-        r.failure = AuthFailure::throttled;
+    const std::string name_key = "n:" + remote + "\n" + user;
+    if (auto wait = throttled(name_key, limits_.max_failures_per_name)) {
+        AuthResult r = fail(AuthFailure::throttled,
+                            "too many failed logins for this user from this address; try again in " +
+                                std::to_string(wait->count()) + " s",
+                            "", "throttled: too many failed logins for one name from this address");
         r.retry_after = *wait;
-        r.message = "too many failed logins for this user; try again in " + std::to_string(wait->count()) + " s";
         return r;
     }
     const SysS now = time_point_cast<seconds>(clock_.utc_now());
     auto client = store_.client(user);
     auto secrets = store_.valid_secrets(user, now);
-    if (!client || !secrets) {
-        r.failure = AuthFailure::no_clients;
-        r.message = "credential store unavailable";
-        return r;
-    }
-    r.failure = AuthFailure::wrong;
-    r.message = "wrong username or password, or the client is revoked";
-    if (*client && !secrets->empty()) {
-        const std::string key = sha256_hex(*decoded);
-        auto it = verified_.find(key);
-        if (it != verified_.end()) {
-            for (const auto& s : *secrets)
-                if (s.id == it->second.secret_id) return {Principal{user, (*client)->role}, {}, {}, {}};
-            verified_.erase(it);  // that secret expired or was replaced
-        }
+    if (!client || !secrets) return fail(AuthFailure::no_clients, "credential store unavailable", "", "");
+    const bool known = client->has_value();
+    const std::string audit_name = known ? user : "";
+    const std::string key = keyed_hash(*decoded);
+
+    auto accept = [&](std::int64_t secret_id) -> std::optional<AuthResult> {
         for (const auto& s : *secrets) {
-            if (verify_secret(pass, s.hash)) {
+            if (s.id != secret_id) continue;
+            AuthResult ok;
+            ok.principal = Principal{user, (**client).role};
+            ok.audit_client = user;
+            return ok;
+        }
+        return std::nullopt;  // that secret expired or was replaced meanwhile
+    };
+    // A login verified a moment ago (the slow check is behind us).
+    if (auto it = verified_.find(key); it != verified_.end()) {
+        if (clock_.steady_now() < it->second.until)
+            if (auto ok = accept(it->second.secret_id)) return *ok;
+        verified_.erase(it);
+    }
+    // The outcome of a check that just ran for exactly these credentials.
+    if (auto it = verdicts_.find(key); it != verdicts_.end()) {
+        const std::optional<std::int64_t> matched = it->second;
+        verdicts_.erase(it);
+        if (matched) {
+            if (auto ok = accept(*matched)) {
                 if (verified_.size() > 1000) verified_.clear();
-                verified_[key] = {s.id, (*client)->role};
-                return {Principal{user, (*client)->role}, {}, {}, {}};
+                verified_[key] = {*matched, clock_.steady_now() + limits_.verified_ttl};
+                return *ok;
             }
         }
-    } else {
-        // Same cost whether or not the user exists, so timing does not reveal client names.
-        static const std::string decoy = hash_secret("not-a-real-secret");
-        (void)verify_secret(pass, decoy);
+        record_failure("a:" + remote);
+        record_failure(name_key);
+        const std::string reason =
+            !known ? "unknown client name (" + std::to_string(user.size()) + " characters)"
+                   : secrets->empty() ? "the client is revoked or has no valid secret" : "wrong secret";
+        return fail(AuthFailure::wrong, "wrong username or password, or the client is revoked", audit_name, reason);
     }
-    record_failure("ip:" + remote);
-    record_failure("user:" + user);
-    log::warn("api", "failed login for \"", user, "\" from ", remote);
-    return r;
+    // Needs the slow check: hand it out.
+    AuthResult pending = fail(AuthFailure::pending, "", audit_name, "");
+    Verification job;
+    job.key = key;
+    job.user = user;
+    job.password = decoded->substr(colon + 1);
+    if (known) job.candidates = *secrets;
+    pending.verification = std::move(job);
+    return pending;
+}
+
+void Authenticator::finish(Verification&& job) {
+    if (job.matched && !job.rehash.empty()) (void)store_.update_secret_hash(*job.matched, job.rehash);
+    if (verdicts_.size() > 1000) verdicts_.clear();
+    verdicts_[job.key] = job.matched;
 }
 
 AuthResult Authenticator::bearer(const std::string& token) {
-    AuthResult r;
-    r.failure = AuthFailure::wrong;
     auto it = tokens_.find(sha256_hex(token));
-    if (it == tokens_.end()) {
-        r.message = "unknown bearer token; get one from POST /api/v1/token";
-        return r;
-    }
+    if (it == tokens_.end())
+        return fail(AuthFailure::wrong, "unknown bearer token; get one from POST /api/v1/token", "",
+                    "unknown bearer token");
     if (clock_.utc_now() >= it->second.expires) {
+        const std::string who = it->second.client;
         tokens_.erase(it);
-        r.failure = AuthFailure::expired_token;
-        r.message = "the bearer token has expired; get a new one from POST /api/v1/token";
-        return r;
+        return fail(AuthFailure::expired_token, "the bearer token has expired; get a new one from POST /api/v1/token",
+                    who, "expired bearer token");
     }
     auto client = store_.client(it->second.client);
-    if (!client || !*client || (*client)->revoked_at) {
+    if (!client) return fail(AuthFailure::no_clients, "credential store unavailable", "", "");
+    if (!*client || (*client)->revoked_at) {
+        const std::string who = it->second.client;
         tokens_.erase(it);
-        r.message = "the client of this token is revoked";
-        return r;
+        return fail(AuthFailure::wrong, "the client of this token is revoked", who, "bearer token of a revoked client");
     }
-    return {Principal{(*client)->name, (*client)->role}, {}, {}, {}};
+    AuthResult ok;
+    ok.principal = Principal{(*client)->name, (*client)->role};
+    ok.audit_client = (*client)->name;
+    return ok;
 }
 
 std::string Authenticator::issue_token(const Principal& p) {
     const std::string token = generate_secret();
     const SysMs now = clock_.utc_now();
     // Forget expired tokens now and then; bounded by clients x lifetime x rate limit anyway.
-    if (tokens_.size() > 1000)
-        std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
+    if (tokens_.size() > 1000) std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
     tokens_[sha256_hex(token)] = {p.client, now + limits_.token_lifetime};
     return token;
 }

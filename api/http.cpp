@@ -1,5 +1,9 @@
-// Query string parsing.
+// Query string parsing, correlation ids and error bodies.
 #include "gw/http.hpp"
+
+#include <openssl/rand.h>
+
+#include "gw/text.hpp"
 
 namespace gw::http {
 
@@ -30,19 +34,6 @@ int hex(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0 || i + len > s.size()) return false;
-        for (std::size_t k = 1; k < len; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-        i += len;
-    }
-    return true;
 }
 
 bool decode(std::string_view in, std::string& out) {
@@ -79,7 +70,7 @@ std::optional<Query> parse_query(std::string_view q, std::string& why) {
             why = "malformed percent-encoding in the query string";
             return std::nullopt;
         }
-        if (!valid_utf8(key) || !valid_utf8(value)) {
+        if (!gw::valid_utf8(key) || !gw::valid_utf8(value)) {
             why = "the query string is not valid UTF-8";
             return std::nullopt;
         }
@@ -102,6 +93,35 @@ std::string url_encode(std::string_view value) {
         }
     }
     return out;
+}
+
+std::string make_correlation_id() {
+    unsigned char b[16];
+    RAND_bytes(b, sizeof b);
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+    static const char* h = "0123456789abcdef";
+    std::string s;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+        s += h[b[i] >> 4];
+        s += h[b[i] & 15];
+    }
+    return s;
+}
+
+Response error_response(int status, std::string_view code, std::string_view message, std::string_view corr) {
+    Response r;
+    r.status = status;
+    r.no_store = true;
+    r.body = "{\"error\":{\"code\":";
+    append_json_quoted(r.body, code);
+    r.body += ",\"message\":";
+    append_json_quoted(r.body, message);
+    r.body += ",\"correlation_id\":";
+    append_json_quoted(r.body, corr);
+    r.body += "}}";
+    return r;
 }
 
 }  // namespace gw::http

@@ -72,19 +72,27 @@ std::string hash_secret(std::string_view secret, int iterations) {
            b64url(dk, sizeof dk);
 }
 
-bool verify_secret(std::string_view secret, std::string_view stored) {
+int hash_iterations(std::string_view stored) {
     constexpr std::string_view scheme = "pbkdf2-sha256$";
-    if (stored.substr(0, scheme.size()) != scheme) return false;
+    if (stored.substr(0, scheme.size()) != scheme) return 0;
     stored.remove_prefix(scheme.size());
     const auto d1 = stored.find('$');
-    const auto d2 = stored.find('$', d1 == std::string_view::npos ? d1 : d1 + 1);
-    if (d1 == std::string_view::npos || d2 == std::string_view::npos) return false;
+    if (d1 == std::string_view::npos) return 0;
     int iterations = 0;
     for (char c : stored.substr(0, d1)) {
-        if (c < '0' || c > '9' || iterations > 10'000'000) return false;
+        if (c < '0' || c > '9' || iterations > 10'000'000) return 0;
         iterations = iterations * 10 + (c - '0');
     }
+    return iterations;
+}
+
+bool verify_secret(std::string_view secret, std::string_view stored) {
+    const int iterations = hash_iterations(stored);
     if (iterations < 1) return false;
+    stored.remove_prefix(std::string_view("pbkdf2-sha256$").size());
+    const auto d1 = stored.find('$');
+    const auto d2 = stored.find('$', d1 + 1);
+    if (d2 == std::string_view::npos) return false;
     std::vector<unsigned char> salt, expected;
     if (!unb64url(stored.substr(d1 + 1, d2 - d1 - 1), salt) || !unb64url(stored.substr(d2 + 1), expected)) return false;
     if (expected.empty() || expected.size() > 64) return false;

@@ -52,19 +52,23 @@ void IntervalAggregator::add(const Sample& s) {
     held_to_ = s.at;
 }
 
-void IntervalAggregator::seed(const IntervalRecord& partial) {
-    if (closed_until_ && partial.end <= *closed_until_) return;
-    Acc& acc = open_[partial.end];
-    const double len_ms = static_cast<double>(duration_cast<milliseconds>(grid_.length()).count());
-    const auto held = static_cast<std::int64_t>(std::llround(partial.coverage * len_ms));
-    const auto h = static_cast<double>(held);
-    acc.held_ms += held;
-    acc.samples += partial.samples;
-    acc.p_ws += partial.p_w.value_or(0) * h;
-    acc.q_ws += partial.q_var.value_or(0) * h;
-    acc.u_ws[0] += partial.u1_v.value_or(0) * h;
-    acc.u_ws[1] += partial.u2_v.value_or(0) * h;
-    acc.u_ws[2] += partial.u3_v.value_or(0) * h;
+void IntervalAggregator::seed(const CarryRecord& c) {
+    if (closed_until_ && c.end <= *closed_until_) return;
+    if (c.interval_s != grid_.length().count() || !grid_.aligned(c.end)) return;  // another interval length
+    Acc& acc = open_[c.end];
+    acc.held_ms += c.held_ms;
+    acc.samples += c.samples;
+    acc.p_ws += c.p_ws;
+    acc.q_ws += c.q_ws;
+    for (std::size_t i = 0; i < 3; ++i) acc.u_ws[i] += c.u_ws[i];
+    const SysS start = grid_.start_of_end(c.end);
+    if (c.start_at && !boundary_.count(start))
+        boundary_[start] = Reading{*c.start_at, c.e_import_wh, c.e_export_wh, c.eq_import_varh, c.eq_export_varh};
+}
+
+void IntervalAggregator::resume_after(SysS end) {
+    if (!closed_until_ || end > *closed_until_) closed_until_ = end;
+    open_.erase(open_.begin(), open_.upper_bound(end));
 }
 
 void IntervalAggregator::hold_last(SysMs until) {
@@ -106,11 +110,37 @@ std::vector<ClosedInterval> IntervalAggregator::close_due(SysMs now, millisecond
     return out;
 }
 
-std::vector<ClosedInterval> IntervalAggregator::close_all(SysMs now) {
-    std::vector<ClosedInterval> out = std::move(ready_);
+StopState IntervalAggregator::stop(SysMs now) {
+    StopState out;
+    out.closed = std::move(ready_);
     ready_.clear();
     hold_last(now);
-    close_open(out);
+    for (auto& [end, acc] : open_) {
+        if (to_ms(end) <= now) {
+            if (acc.samples > 0) out.closed.push_back(close(end, acc));
+            closed_until_ = end;
+            continue;
+        }
+        if (acc.samples == 0) continue;
+        CarryRecord c{meter_.meter_ean, end};
+        c.interval_s = static_cast<int>(grid_.length().count());
+        c.saved_at = now;
+        c.held_ms = acc.held_ms;
+        c.samples = acc.samples;
+        c.p_ws = acc.p_ws;
+        c.q_ws = acc.q_ws;
+        c.u_ws = acc.u_ws;
+        if (auto it = boundary_.find(grid_.start_of_end(end)); it != boundary_.end()) {
+            c.start_at = it->second.at;
+            c.e_import_wh = it->second.e_import;
+            c.e_export_wh = it->second.e_export;
+            c.eq_import_varh = it->second.eq_import;
+            c.eq_export_varh = it->second.eq_export;
+        }
+        out.carry.push_back(c);
+    }
+    open_.clear();
+    last_.reset();
     return out;
 }
 

@@ -18,7 +18,6 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr const char* k_log = "gateway";
-constexpr std::size_t k_max_pending = 100'000;  // ~6 months of two meters: memory stays bounded
 constexpr std::int64_t k_prune_batch = 500;
 milliseconds grace_for(const MeterConfig& m) { return milliseconds{m.poll_ms + 500}; }
 }  // namespace
@@ -39,6 +38,8 @@ Gateway::Gateway(const Config& config, std::unique_ptr<Store> store, const Clock
         status_.push_back(st);
     }
     errors_at_last_close_.assign(config_.meters.size(), 0);
+    const std::size_t per_day = config_.meters.size() * static_cast<std::size_t>(86'400 / config_.gateway.interval_s);
+    pending_limit_ = std::clamp<std::size_t>(31 * per_day, 1'000, 50'000);
     for (const auto& link : config_.links) {
         std::vector<MeterConfig> meters;
         std::vector<std::size_t> index;
@@ -86,6 +87,14 @@ GatewayLive Gateway::live() const {
     }
     g.mqtt_state = mqtt_ ? mqtt_->state() : "disabled";
     g.pending_commits = pending_.size();
+    g.pending_limit = pending_limit_;
+    g.pending_dropped = pending_dropped_;
+    if (store_->data_error()) g.storage_error = store_->data_error()->message;
+    else if (commit_error_) g.storage_error = commit_error_->message;
+    if (https_) {
+        g.tls_certificate = config_.api.tls_cert;
+        g.tls_not_after = https_->certificate_not_after();
+    }
     return g;
 }
 
@@ -116,12 +125,27 @@ int Gateway::run() {
     started_at_ = clock_.utc_now();
     if (config_.api.enabled) {
         api_ = std::make_unique<Api>(config_, *store_, clock_, version(), [this] { return live(); });
-        auto server = HttpsServer::start(io_, config_.api, [this](const http::Request& r) { return api_->handle(r); });
+        // Password checks run on the API's worker thread and come back here: the io thread never waits on them.
+        auto server = HttpsServer::start_async(
+            io_, config_.api,
+            [this](const http::Request& r, HttpsServer::Reply reply) {
+                api_->handle_async(r, std::move(reply), [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); });
+            },
+            HttpsLimits::from(config_.api));
         if (!server) {
             log::error(k_log, "not started: ", server.error().message);
             return 2;
         }
         https_ = std::move(server).value();
+        if (auto not_after = https_->certificate_not_after()) {
+            const auto left = duration_cast<hours>(*not_after - clock_.utc_now()).count() / 24;
+            if (left < 0)
+                log::error(k_log, "the TLS certificate ", config_.api.tls_cert, " EXPIRED on ", format_utc(*not_after),
+                           ": clients that check it refuse to connect; install a new one");
+            else if (left <= 30)
+                log::warn(k_log, "the TLS certificate ", config_.api.tls_cert, " expires on ", format_utc(*not_after),
+                          ", in ", left, " day(s); install a new one before then");
+        }
         auto clients = store_->clients();
         if (clients && clients->empty())
             log::warn(k_log, "no API client is configured: API calls are refused until one is created with "
@@ -135,15 +159,13 @@ int Gateway::run() {
         }
     }
 
-    // Continue an interval that the previous run stored partially when it shut down cleanly.
-    const SysS open_end = IntervalGrid(config_.gateway.interval_s).end_of(clock_.utc_now());
-    for (std::size_t i = 0; i < config_.meters.size(); ++i) {
-        auto latest = store_->latest_intervals(config_.meters[i].meter_ean, 1);
-        if (latest && !latest->empty() && latest->front().end == open_end) {
-            aggregators_[i].seed(latest->front());
-            log::info(k_log, "meter ", config_.meters[i].meter_ean.str(), ": continuing interval ",
-                      format_utc(open_end), " stored at the last shutdown");
-        }
+    if (store_->data_available()) {
+        on_store_ready();
+    } else {
+        log::error(k_log, "storage unavailable at start (", store_->data_error()->message,
+                   "): polling goes on; up to ", pending_limit_,
+                   " closed intervals are held in memory and committed once the store can be written");
+        schedule_retry();
     }
     if (!check_clock())
         log::warn(k_log, "waiting for the kernel to report the clock synchronised (NTP) before stamping intervals; "
@@ -203,12 +225,15 @@ void Gateway::schedule_close() {
         if (ec || stopping_) return;
         close_due();
         if (api_) api_->flush_audit();
+        commit_failures_.flush(clock_.steady_now());
+        conflicts_.flush(clock_.steady_now());
         schedule_close();
     });
 }
 
 void Gateway::close_due() {
     const SysMs now = clock_.utc_now();
+    bool committed = false;
     for (std::size_t i = 0; i < aggregators_.size(); ++i) {
         for (ClosedInterval& c : aggregators_[i].close_due(now, grace_for(config_.meters[i]))) {
             // Sample errors since the previous close go into the store with the interval.
@@ -226,58 +251,124 @@ void Gateway::close_due() {
             }
             st.cross_check_failures = aggregators_[i].cross_check_failures();
             commit(std::move(c));
+            committed = true;
         }
     }
+    // One checkpoint per round of commits keeps the write-ahead log small on a small partition.
+    if (committed && pending_.empty()) (void)store_->checkpoint();
 }
 
 void Gateway::commit(ClosedInterval&& c) {
-    if (!pending_.empty()) {  // keep the order: older intervals first
-        if (pending_.size() >= k_max_pending) {
-            log::error(k_log, "store has failed for too long: dropping the oldest uncommitted interval ",
-                       format_utc(pending_.front().record.end), " of meter ", pending_.front().record.meter_ean.str());
-            pending_.pop_front();
-        }
-        pending_.push_back(std::move(c));
-        return;
-    }
+    // Keep the order: while older intervals wait, a newer one waits behind them.
+    if (!pending_.empty() || !store_ready_ || !commit_now(c)) hold(std::move(c));
+}
+
+bool Gateway::commit_now(const ClosedInterval& c) {
     const auto& r = c.record;
-    Status st = store_->commit_interval(r, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
-                                        clock_.utc_now());
-    if (st) {
-        if (api_) api_->data_changed();
-        if (mqtt_) mqtt_->kick();
-        log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
-                   r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples, " samples, ",
-                   static_cast<int>(r.coverage * 100), "% coverage");
+    auto stored = store_->commit_interval(r, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
+                                          clock_.utc_now());
+    if (!stored) {
+        commit_error_ = stored.error();
+        commit_failures_.note(clock_.steady_now(), stored.error().message);
+        return false;
+    }
+    if (!*stored) {
+        conflicts_.note(clock_.steady_now(), "meter " + r.meter_ean.to_string() + " interval " + format_utc(r.end));
+        return true;
+    }
+    if (api_) api_->data_changed();
+    if (mqtt_) mqtt_->kick();
+    log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
+               r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples, " samples, ",
+               static_cast<int>(r.coverage * 100), "% coverage");
+    return true;
+}
+
+void Gateway::hold(ClosedInterval&& c) {
+    if (pending_.size() >= pending_limit_) {
+        ++pending_dropped_;
+        log::error(k_log, "the store has failed for too long: ", pending_limit_,
+                   " intervals are held in memory, the limit; dropping the oldest, ",
+                   format_utc(pending_.front().record.end), " of meter ", pending_.front().record.meter_ean.str());
+        pending_.pop_front();
+    }
+    pending_.push_back(std::move(c));
+    schedule_retry();
+}
+
+void Gateway::schedule_retry() {
+    if (stopping_ || retry_armed_) return;
+    retry_armed_ = true;
+    retry_timer_.expires_after(retry_delay_);
+    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        retry_armed_ = false;
+        if (!ec && !stopping_) retry_store();
+    });
+}
+
+void Gateway::retry_store() {
+    if (!store_->data_available()) {
+        if (Status st = store_->reopen_data(); !st) {
+            commit_failures_.note(clock_.steady_now(), "storage still unavailable: " + st.error().message);
+            schedule_retry();
+            return;
+        }
+    }
+    if (!store_ready_) on_store_ready();
+    flush_pending();
+}
+
+void Gateway::on_store_ready() {
+    const SysS now_s = time_point_cast<seconds>(clock_.utc_now());
+    if (Status st = store_->sync_master_data(config_, now_s); !st) {
+        commit_failures_.note(clock_.steady_now(), "cannot store master data: " + st.error().message);
+        schedule_retry();
         return;
     }
-    log::error(k_log, "COMMIT FAILED, keeping the interval in memory and retrying: ", st.error().message);
-    pending_.push_back(std::move(c));
-    retry_timer_.expires_after(seconds{5});
-    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) flush_pending();
-    });
+    // Where each meter resumes: after its newest stored interval, so that a stored interval is
+    // never written again (but never past the interval before the current one, whatever a
+    // wrong clock stamped earlier).
+    const IntervalGrid grid(config_.gateway.interval_s);
+    const SysS open_end = grid.end_of(clock_.utc_now());
+    for (std::size_t i = 0; i < config_.meters.size(); ++i) {
+        auto latest = store_->latest_end(config_.meters[i].meter_ean);
+        if (!latest || !*latest) continue;
+        if (**latest >= open_end)
+            log::warn(k_log, "meter ", config_.meters[i].meter_ean.str(), ": the store holds intervals up to ",
+                      format_utc(**latest), ", later than the clock says now: they stay as they are");
+        aggregators_[i].resume_after(std::min(**latest, open_end - grid.length()));
+    }
+    // The open interval kept aside at the last clean stop: continued if it is still open,
+    // committed as it is if its end has passed meanwhile.
+    auto carried = store_->take_carry();
+    if (carried) {
+        for (const auto& c : *carried) {
+            for (std::size_t i = 0; i < config_.meters.size(); ++i) {
+                if (config_.meters[i].meter_ean != c.meter_ean) continue;
+                aggregators_[i].seed(c);
+                log::info(k_log, "meter ", c.meter_ean.str(), ": continuing interval ", format_utc(c.end),
+                          " from the state kept at the last stop (", c.samples, " samples)");
+            }
+        }
+    } else {
+        log::warn(k_log, "cannot read the open interval kept at the last stop: ", carried.error().message);
+    }
+    store_ready_ = true;
 }
 
 void Gateway::flush_pending() {
     while (!pending_.empty()) {
-        ClosedInterval& c = pending_.front();
-        Status st = store_->commit_interval(c.record, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
-                                            clock_.utc_now());
-        if (!st) {
-            log::error(k_log, "COMMIT STILL FAILING (", pending_.size(), " interval(s) waiting in memory): ",
-                       st.error().message);
+        if (!commit_now(pending_.front())) {
             if (stopping_) return;
-            retry_timer_.expires_after(seconds{5});
-            retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-                if (!ec) flush_pending();
-            });
+            schedule_retry();
             return;
         }
         pending_.pop_front();
-        if (api_) api_->data_changed();
-        if (mqtt_) mqtt_->kick();
-        if (pending_.empty()) log::info(k_log, "store writable again: every waiting interval is committed");
+    }
+    if (commit_error_) {
+        log::info(k_log, "store writable again: every waiting interval is committed");
+        commit_error_.reset();
+        (void)store_->checkpoint();
     }
 }
 
@@ -336,12 +427,22 @@ void Gateway::shutdown() {
     // Handlers run in order: the poll results already posted are aggregated before this.
     asio::post(io_, [this] {
         const SysMs now = clock_.utc_now();
-        for (std::size_t i = 0; i < aggregators_.size(); ++i)
-            for (ClosedInterval& c : aggregators_[i].close_all(now)) commit(std::move(c));
+        std::vector<CarryRecord> carry;
+        for (std::size_t i = 0; i < aggregators_.size(); ++i) {
+            StopState st = aggregators_[i].stop(now);
+            for (ClosedInterval& c : st.closed) commit(std::move(c));
+            carry.insert(carry.end(), st.carry.begin(), st.carry.end());
+        }
         retry_timer_.cancel();
-        flush_pending();
+        if (store_ready_) flush_pending();
+        // The open interval is not data until its end: its state is kept aside for the next start.
+        if (!carry.empty() && store_ready_) {
+            if (Status st = store_->save_carry(carry); !st)
+                log::warn(k_log, "cannot keep the open interval for the next start: ", st.error().message);
+        }
         if (api_) api_->flush_audit();
         if (mqtt_) mqtt_->stop();  // what is not acknowledged stays queued for the next start
+        if (store_ready_) (void)store_->checkpoint();
         if (!pending_.empty())
             log::error(k_log, pending_.size(), " interval(s) could not be committed before exit: the store is failing");
         io_.stop();

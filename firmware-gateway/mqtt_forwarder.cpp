@@ -89,7 +89,7 @@ std::string interval_payload(const Config& c, const MeterConfig& m, const Interv
 }
 
 MqttForwarder::MqttForwarder(const Config& config, Store& store, asio::io_context& io, const Clock& clock)
-    : config_(config), store_(store), io_(io), clock_(clock), reconnect_timer_(io) {}
+    : config_(config), store_(store), io_(io), clock_(clock), reconnect_timer_(io), mark_timer_(io) {}
 
 MqttForwarder::~MqttForwarder() {
     *alive_ = false;
@@ -217,36 +217,37 @@ void MqttForwarder::kick() {
 
 void MqttForwarder::drain() {
     if (!connected_ || stopping_) return;
+    if (mark_failures_ > 0) return;  // the store cannot record acknowledgements: wait for it
     const auto window = static_cast<std::size_t>(config_.mqtt.max_inflight);
     if (in_flight_.size() >= window) return;
-    auto pending = store_.pending_forward(static_cast<std::int64_t>(window + in_flight_.size()));
+    auto pending = store_.pending_forward(static_cast<std::int64_t>(window + in_flight_.size() + acked_.size()));
     if (!pending) {
-        log::error(k_log, "cannot read the outbox: ", pending.error().message);
+        outbox_errors_.note(clock_.steady_now(), pending.error().message);
         return;
     }
     const std::uint64_t epoch = epoch_;
     for (const auto& r : *pending) {
         if (in_flight_.size() >= window) break;
-        auto key = std::make_pair(r.meter_ean.to_string(), static_cast<std::int64_t>(r.end.time_since_epoch().count()));
-        if (in_flight_.count(key)) continue;
+        const IntervalKey key{r.meter_ean, r.end};
+        if (in_flight_.count(key) || acked_.count(key)) continue;
         const MeterConfig* m = config_.find_meter(r.meter_ean);
         if (m == nullptr) {
             // A meter removed from the configuration: its customer is no longer known here.
             log::warn(k_log, "interval ", format_utc(r.end), " of meter ", r.meter_ean.str(),
                       " is not forwarded: the meter is no longer configured");
             (void)store_.append_event({clock_.utc_now(), r.meter_ean.to_string(), "not_forwarded", "meter no longer configured"});
-            (void)store_.mark_forwarded(r.meter_ean, r.end, clock_.utc_now());
+            acked_.insert(key);
+            schedule_marks(std::chrono::milliseconds{0});
             continue;
         }
         in_flight_.insert(key);
-        const Ean18 meter = r.meter_ean;
-        const SysS end = r.end;
         try {
             auto msg = mqtt::make_message(interval_topic(config_, *m), interval_payload(config_, *m, r), 1, false);
-            client_->publish(msg, nullptr, *new Listener(io_, alive_, [this, meter, end, epoch](bool ok, int, const std::string& why) {
-                if (ok) on_ack(meter, end);  // a PUBACK is a PUBACK, whichever connection carried it
+            ++publishes_;
+            client_->publish(msg, nullptr, *new Listener(io_, alive_, [this, key, epoch](bool ok, int, const std::string& why) {
+                if (ok) on_ack(key.meter_ean, key.end);  // a PUBACK is a PUBACK, whichever connection carried it
                 if (epoch != epoch_) return;
-                if (!ok) on_publish_failed(meter, end, why);
+                if (!ok) on_publish_failed(key.meter_ean, key.end, why);
             }));
         } catch (const std::exception& e) {
             in_flight_.erase(key);
@@ -257,20 +258,53 @@ void MqttForwarder::drain() {
 }
 
 void MqttForwarder::on_ack(const Ean18& meter, SysS end) {
-    in_flight_.erase({meter.to_string(), end.time_since_epoch().count()});
-    if (Status st = store_.mark_forwarded(meter, end, clock_.utc_now()); !st)
-        log::error(k_log, "acknowledged interval not marked (it will be sent again): ", st.error().message);
+    const IntervalKey key{meter, end};
+    in_flight_.erase(key);
+    acked_.insert(key);
+    // Marks go to the store in batches: one transaction (one fsync) for a burst of PUBACKs.
+    // Meanwhile the window moves on: acknowledged rows are skipped, never sent again.
+    schedule_marks(std::chrono::milliseconds{acked_.size() >= 256 ? 0 : 20});
+    drain();
+}
+
+void MqttForwarder::schedule_marks(std::chrono::milliseconds after) {
+    if (marks_armed_) return;
+    marks_armed_ = true;
+    mark_timer_.expires_after(after);
+    mark_timer_.async_wait([this](const boost::system::error_code& ec) {
+        marks_armed_ = false;
+        if (!ec) flush_marks();
+    });
+}
+
+void MqttForwarder::flush_marks() {
+    if (acked_.empty()) return;
+    const std::vector<IntervalKey> keys(acked_.begin(), acked_.end());
+    if (Status st = store_.mark_forwarded(keys, clock_.utc_now()); !st) {
+        ++mark_failures_;
+        mark_errors_.note(clock_.steady_now(), std::to_string(keys.size()) + " waiting: " + st.error().message);
+        const auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(seconds{config_.mqtt.reconnect_max_s});
+        schedule_marks(std::min<std::chrono::milliseconds>(milliseconds{500} * (1 << std::min(mark_failures_, 10)), cap));
+        return;
+    }
+    if (mark_failures_ > 0)
+        log::info(k_log, "the store takes acknowledgements again: ", keys.size(), " interval(s) marked forwarded");
+    mark_failures_ = 0;
+    for (const auto& k : keys) acked_.erase(k);
     drain();
 }
 
 void MqttForwarder::on_publish_failed(const Ean18& meter, SysS end, const std::string& why) {
-    in_flight_.erase({meter.to_string(), end.time_since_epoch().count()});
+    in_flight_.erase({meter, end});
     log::warn(k_log, "interval ", format_utc(end), " of meter ", meter.str(), " not acknowledged: ", why, "; it stays queued");
 }
 
 void MqttForwarder::stop() {
     stopping_ = true;
     reconnect_timer_.cancel();
+    mark_timer_.cancel();
+    marks_armed_ = false;
+    flush_marks();  // what the broker acknowledged is recorded before exit, if the store lets us
     if (client_ && connected_) {
         try {
             client_->publish(status_topic(config_), std::string("offline"), 1, true)->wait_for(milliseconds{1000});

@@ -3,14 +3,17 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "gw/auth.hpp"
 #include "gw/clock.hpp"
 #include "gw/config.hpp"
 #include "gw/http.hpp"
+#include "gw/log.hpp"
 #include "gw/store.hpp"
 
 namespace gw {
@@ -30,24 +33,46 @@ struct GatewayLive {
     std::string clock_status;
     std::vector<MeterLive> meters;
     std::string mqtt_state = "disabled";
-    std::size_t pending_commits = 0;
+    std::size_t pending_commits = 0;  ///< closed intervals held in memory, not yet committed
+    std::size_t pending_limit = 0;
+    std::uint64_t pending_dropped = 0;
+    std::string storage_error;  ///< why intervals are held (empty: the store is writable)
+    std::string tls_certificate;
+    std::optional<SysS> tls_not_after;
 };
 using LiveFn = std::function<GatewayLive()>;
 
+namespace detail {
+class HashWorker;
+}
+
 /// Request handling for every endpoint: authentication, rate limits, parameters, consent,
-/// paging, JSON and CSV, errors with correlation ids, and an audit row per data access.
+/// paging, JSON and CSV, errors with correlation ids, and an audit row per data access and
+/// per failed login.
 ///
-/// Thread-safety: none; runs on the daemon's io thread with the daemon's Store.
+/// Thread-safety: none; runs on the daemon's io thread with the daemon's Store (password
+/// hashing, in handle_async, runs on a worker thread and comes back through `post`).
 /// Never throws: an unexpected failure is a 500 with a correlation id.
 class Api {
 public:
     static constexpr std::int64_t k_default_page = 10'000;
     static constexpr std::int64_t k_max_page = 10'000;
     static constexpr int k_max_window_days = 93;
+    /// Logins whose password check may wait at once; more get 429.
+    static constexpr std::size_t k_max_pending_logins = 16;
+
+    using Reply = std::function<void(http::Response)>;
+    /// Runs a function on the Api's thread (asio::post to its io_context).
+    using Post = std::function<void(std::function<void()>)>;
 
     Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live);
+    ~Api();
 
+    /// Answers at once; a password check runs on the calling thread (tests, tools).
     http::Response handle(const http::Request& request);
+    /// Answers through `reply`, possibly later: a password check runs on a worker thread and
+    /// the answer is completed through `post`, so the calling thread never blocks on it.
+    void handle_async(const http::Request& request, Reply reply, Post post);
 
     /// The daemon committed or pruned intervals: cached responses are stale. (Changes made by
     /// other processes are noticed through the store's data_version.)
@@ -61,9 +86,10 @@ public:
     const std::string& openapi() const { return openapi_; }
 
     struct Window;  ///< validated window parameters (metingen, meterstanden)
+    struct Ctx;     ///< one request's state
 
 private:
-    struct Ctx;
+    std::variant<http::Response, Verification> respond(const http::Request& request);
     std::optional<http::Response> check_access(Ctx& ctx, const Window& w);
     http::Response route(Ctx& ctx);
     http::Response token(Ctx& ctx);
@@ -73,8 +99,10 @@ private:
     http::Response meterstanden(Ctx& ctx);
     http::Response status(Ctx& ctx);
     std::optional<http::Response> authorize(Ctx& ctx, bool data_call);
+    void audit_failed_login(Ctx& ctx, const AuthResult& a, int status);
     http::Response error(Ctx& ctx, int status, std::string code, std::string message);
     void audit(Ctx& ctx, int status);
+    void log_request(const Ctx& ctx, int status);
 
     const Config& config_;
     Store& store_;
@@ -102,9 +130,24 @@ private:
     std::uint64_t cache_clock_ = 0;
     std::vector<AuditRecord> audit_pending_;
     SteadyMs audit_oldest_{};
-};
 
-/// A random UUID v4, for correlation ids.
-std::string make_uuid();
+    /// Failed logins are audited, but a flood must not fill the disk: at most this many rows a
+    /// minute per address and in all; the rest are counted in one summary row.
+    struct FailureBudget {
+        SteadyMs window_start{};
+        std::map<std::string, int> per_address;
+        int total = 0;
+        std::uint64_t suppressed = 0;
+    } failure_budget_;
+    /// Error responses are logged one line each up to a budget a minute, then summarised.
+    struct LogBudget {
+        SteadyMs window_start{};
+        int lines = 0;
+        std::uint64_t suppressed = 0;
+    } log_budget_;
+    log::Summary failed_logins_{log::Level::warn, "api", "failed logins"};
+    std::size_t pending_logins_ = 0;
+    std::unique_ptr<detail::HashWorker> worker_;
+};
 
 }  // namespace gw

@@ -46,4 +46,12 @@ std::string_view query_of(std::string_view target);
 /// Percent-encodes a value for a query string.
 std::string url_encode(std::string_view value);
 
+/// A random UUID v4, for correlation ids.
+std::string make_correlation_id();
+
+/// The JSON error every refusal carries: {"error":{"code","message","correlation_id"}}, valid
+/// UTF-8 whatever the message echoes, with Cache-Control: no-store. (The caller adds the
+/// X-Correlation-ID header.)
+Response error_response(int status, std::string_view code, std::string_view message, std::string_view correlation_id);
+
 }  // namespace gw::http

@@ -22,6 +22,13 @@ struct ClosedInterval {
     std::vector<EventRecord> events;
 };
 
+/// What a stop leaves: the intervals whose end has passed (final, to commit) and the state of
+/// the interval still open (to keep aside, never as data).
+struct StopState {
+    std::vector<ClosedInterval> closed;
+    std::vector<CarryRecord> carry;
+};
+
 /// Aggregates one meter's samples into end-stamped intervals. Pure logic: time comes only
 /// from the samples' stamps and the `now` passed in, so tests drive it with scripted times.
 ///
@@ -39,16 +46,21 @@ class IntervalAggregator {
 public:
     IntervalAggregator(const MeterConfig& meter, int interval_s);
 
-    /// Continues an interval that a previous run stored partially at shutdown: its means,
-    /// coverage and sample count become this run's starting point (no flash-wearing checkpoints:
-    /// only a clean shutdown writes it; after a crash the interval restarts from nothing).
-    void seed(const IntervalRecord& partial);
+    /// Continues the interval whose state a previous run kept aside at a clean stop: its held
+    /// time, sums, sample count and starting energy reading become this run's starting point
+    /// (no flash-wearing checkpoints: only a clean stop keeps it; after a crash the interval
+    /// restarts from nothing). A state of an interval that is already closed is ignored.
+    void seed(const CarryRecord& carry);
+    /// Every interval ending at or before `end` is stored already (by an earlier run): samples
+    /// inside them are dropped, so that a stored interval is never written again.
+    void resume_after(SysS end);
     /// Adds a valid sample. Samples arrive in the order they were taken.
     void add(const Sample& s);
     /// Closes the intervals whose end + grace has passed at `now` (and any closed by a jump).
     std::vector<ClosedInterval> close_due(SysMs now, std::chrono::milliseconds grace);
-    /// Closes every open interval at `now` (shutdown): partial ones are stored as their coverage says.
-    std::vector<ClosedInterval> close_all(SysMs now);
+    /// Stops at `now`: intervals whose end has passed are closed (final, as their coverage
+    /// says); the interval still open is handed out as its carried state, not as data.
+    StopState stop(SysMs now);
 
     /// The end of the earliest open interval, if any (to schedule the next close).
     std::optional<SysS> next_end() const;

@@ -15,6 +15,7 @@
 #include "gw/bus_poller.hpp"
 #include "gw/clock.hpp"
 #include "gw/config.hpp"
+#include "gw/log.hpp"
 #include "gw/store.hpp"
 
 namespace gw {
@@ -60,12 +61,23 @@ public:
     /// The live state for /api/v1/status.
     GatewayLive live() const;
     std::size_t pending_commits() const { return pending_.size(); }
+    /// How many closed intervals are held in memory at most while the store cannot be written:
+    /// 31 days of every configured meter's intervals, at least 1,000 and at most 50,000 (about
+    /// 300 bytes each). Beyond it the oldest held interval is dropped, with an error log.
+    std::size_t pending_limit() const { return pending_limit_; }
 
 private:
     void on_poll(std::size_t meter, PollResult&& r);
     void schedule_close();
     void close_due();
     void commit(ClosedInterval&& c);
+    bool commit_now(const ClosedInterval& c);
+    void hold(ClosedInterval&& c);
+    void schedule_retry();
+    void retry_store();
+    /// The data file is writable (at start or after it came back): master data, the carried
+    /// open interval, where each meter resumes, then the held intervals.
+    void on_store_ready();
     void flush_pending();
     void schedule_prune(std::chrono::milliseconds after);
     void prune_step(SysS cutoff);
@@ -85,6 +97,14 @@ private:
     std::vector<MeterStatus> status_;
     std::vector<std::uint64_t> errors_at_last_close_;
     std::deque<ClosedInterval> pending_;  ///< closed but not yet committed (store failing)
+    std::size_t pending_limit_ = 1000;
+    std::uint64_t pending_dropped_ = 0;
+    bool store_ready_ = false;  ///< on_store_ready() has run
+    bool retry_armed_ = false;
+    std::chrono::milliseconds retry_delay_{5000};
+    std::optional<Error> commit_error_;  ///< the last failure to commit, while intervals are held
+    log::Summary commit_failures_{log::Level::error, "gateway", "COMMIT FAILED, intervals held in memory"};
+    log::Summary conflicts_{log::Level::warn, "gateway", "an interval with this key is stored already; the stored one stays"};
     bool clock_trusted_ = false;
     SteadyMs clock_checked_{};
     bool stopping_ = false;

@@ -11,6 +11,7 @@
 
 #include "gw/clock.hpp"
 #include "gw/config.hpp"
+#include "gw/log.hpp"
 #include "gw/store.hpp"
 
 namespace mqtt {
@@ -29,6 +30,11 @@ std::string status_topic(const Config& config);
 /// was not acknowledged stays pending in the store and is sent again after a reconnect or a
 /// restart. Memory holds only the in-flight window, however long the outage.
 ///
+/// Acknowledgements are marked in the store in batches (one transaction per batch). When the
+/// store cannot write them (a full disk), the acknowledged intervals are remembered and never
+/// published again in this run; publishing pauses and the marks are retried with a backoff
+/// (0.5 s doubling up to mqtt.reconnect_max_s), so a failing store never causes a publish storm.
+///
 /// Thread-safety: all methods on the io thread that owns the Store. Paho's callbacks run on
 /// Paho's thread and only post to that io_context.
 class MqttForwarder {
@@ -46,6 +52,8 @@ public:
     /// "connected", "connecting", or "disconnected: why" (for /api/v1/status).
     std::string state() const { return state_; }
     std::size_t in_flight() const { return in_flight_.size(); }
+    /// Messages handed to the broker in this run (each publish, including repeats after a reconnect).
+    std::uint64_t publishes() const { return publishes_; }
 
 private:
     void connect();
@@ -56,13 +64,15 @@ private:
     void drain();
     void on_ack(const Ean18& meter, SysS end);
     void on_publish_failed(const Ean18& meter, SysS end, const std::string& why);
+    void schedule_marks(std::chrono::milliseconds after);
+    void flush_marks();
 
     const Config& config_;
     Store& store_;
     boost::asio::io_context& io_;
     const Clock& clock_;
     std::unique_ptr<mqtt::async_client> client_;
-    boost::asio::steady_timer reconnect_timer_;
+    boost::asio::steady_timer reconnect_timer_, mark_timer_;
     std::string password_;
     std::string state_ = "disconnected: not started";
     bool connected_ = false;
@@ -70,7 +80,14 @@ private:
     bool stopping_ = false;
     int failures_ = 0;
     std::uint64_t epoch_ = 0;  ///< bumped per connection: late callbacks of an old one are ignored
-    std::set<std::pair<std::string, std::int64_t>> in_flight_;  ///< (meter, end) awaiting PUBACK
+    std::set<IntervalKey> in_flight_;  ///< awaiting PUBACK
+    std::set<IntervalKey> acked_;      ///< acknowledged, not yet marked in the store
+    bool marks_armed_ = false;
+    int mark_failures_ = 0;
+    std::uint64_t publishes_ = 0;
+    log::Summary mark_errors_{log::Level::error, "mqtt",
+                              "acknowledged intervals cannot be marked in the store (they are not sent again)"};
+    log::Summary outbox_errors_{log::Level::error, "mqtt", "cannot read the outbox"};
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

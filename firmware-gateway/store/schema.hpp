@@ -1,14 +1,19 @@
-// Schema migrations of the store, by PRAGMA user_version: entry i takes version i to i+1.
+// Schema migrations of the store's two files, by PRAGMA user_version: entry i takes version i
+// to i+1. The data file holds measurements, the outbox, events and the audit log; the access
+// file holds API credentials and the consent history, so that damage to the busy data file
+// can never take them with it.
 #pragma once
 
 #include <array>
 
 namespace gw::schema {
 
-/// Identifies our files ("MGW1"), so another application's SQLite file is never migrated.
-inline constexpr int k_application_id = 0x4D475731;
+/// Identifies our files ("MGW1" data, "MGWA" access), so another application's SQLite file is
+/// never migrated.
+inline constexpr int k_data_application_id = 0x4D475731;
+inline constexpr int k_access_application_id = 0x4D475741;
 
-inline constexpr std::array<const char*, 2> k_migrations{
+inline constexpr std::array<const char*, 3> k_data_migrations{
     // v1: the first release.
     R"sql(
 CREATE TABLE customer (
@@ -109,6 +114,60 @@ CREATE TABLE event (
   detail    TEXT NOT NULL
 );
 CREATE INDEX event_at ON event (at_ms);
+)sql",
+    // v3: credentials and consent move to the access file (copied by the store's code before
+    // this runs); why an audit row was written (failed logins); the open interval's state kept
+    // aside at a clean stop, never served or published.
+    R"sql(
+DROP TABLE IF EXISTS api_secret;
+DROP TABLE IF EXISTS api_client;
+DROP TABLE IF EXISTS consent_event;
+
+ALTER TABLE api_audit ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE interval_carry (
+  meter_ean   TEXT PRIMARY KEY,
+  end_s       INTEGER NOT NULL,
+  interval_s  INTEGER NOT NULL,
+  saved_at_ms INTEGER NOT NULL,
+  held_ms     INTEGER NOT NULL,
+  samples     INTEGER NOT NULL,
+  p_ws REAL NOT NULL, q_ws REAL NOT NULL, u1_ws REAL NOT NULL, u2_ws REAL NOT NULL, u3_ws REAL NOT NULL,
+  start_at_ms INTEGER,
+  e_import_wh REAL, e_export_wh REAL, eq_import_varh REAL, eq_export_varh REAL
+) WITHOUT ROWID;
+)sql",
+};
+
+inline constexpr std::array<const char*, 1> k_access_migrations{
+    // v1: API clients and their secrets (hashes only), and the consent history.
+    R"sql(
+CREATE TABLE api_client (
+  name         TEXT PRIMARY KEY,
+  role         TEXT NOT NULL CHECK (role IN ('reader', 'installer', 'admin')),
+  created_at_s INTEGER NOT NULL,
+  revoked_at_s INTEGER
+) WITHOUT ROWID;
+
+-- Only slow salted hashes; the secret itself is shown once and never stored.
+CREATE TABLE api_secret (
+  id           INTEGER PRIMARY KEY,
+  client       TEXT NOT NULL REFERENCES api_client (name),
+  hash         TEXT NOT NULL,
+  created_at_s INTEGER NOT NULL,
+  expires_at_s INTEGER
+);
+CREATE INDEX api_secret_client ON api_secret (client);
+
+-- Consent is the latest event per customer; the events are the audit trail and are never pruned.
+CREATE TABLE consent_event (
+  id        INTEGER PRIMARY KEY,
+  klant_ean TEXT NOT NULL,
+  granted   INTEGER NOT NULL CHECK (granted IN (0, 1)),
+  at_s      INTEGER NOT NULL,
+  actor     TEXT NOT NULL
+);
+CREATE INDEX consent_event_klant ON consent_event (klant_ean, id);
 )sql",
 };
 

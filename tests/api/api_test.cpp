@@ -711,31 +711,44 @@ TEST_CASE("TLS: 1.2 and 1.3 only; non-TLS bytes and idle clients do not disturb 
     }
 }
 
-TEST_CASE("the connection bound refuses connections beyond max_connections") {
-    gw::HttpsLimits limits;
+TEST_CASE("at the connection bound the longest-idle connection is closed to admit a new one") {
     Fixture f;
-    f.cfg.api.max_connections = 2;
     asio::io_context io2;
     gw::ApiConfig ac = f.cfg.api;
     ac.max_connections = 2;
+    ac.max_connections_per_address = 2;
     auto small = gw::HttpsServer::start(io2, ac, [](const gw::http::Request&) { return gw::http::Response{}; });
     REQUIRE(small.ok());
-    std::thread t([&] { io2.run_for(seconds{5}); });
+    std::thread t([&] { io2.run_for(seconds{10}); });
     asio::io_context cio;
-    std::vector<std::unique_ptr<beast::ssl_stream<beast::tcp_stream>>> held;
-    for (int i = 0; i < 2; ++i) {
-        held.push_back(std::make_unique<beast::ssl_stream<beast::tcp_stream>>(cio, f.client_tls));
-        beast::get_lowest_layer(*held.back()).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), (*small)->port()));
-        held.back()->handshake(asio::ssl::stream_base::client);
-    }
-    beast::ssl_stream<beast::tcp_stream> third(cio, f.client_tls);
-    beast::get_lowest_layer(third).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), (*small)->port()));
-    beast::get_lowest_layer(third).expires_after(seconds{3});
+    auto connect = [&](const char* from) {
+        auto s = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(cio, f.client_tls);
+        auto& sock = beast::get_lowest_layer(*s).socket();
+        sock.open(tcp::v4());
+        sock.bind(tcp::endpoint(asio::ip::make_address(from), 0));
+        beast::get_lowest_layer(*s).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), (*small)->port()));
+        beast::get_lowest_layer(*s).expires_after(seconds{3});
+        return s;
+    };
+    auto oldest = connect("127.0.0.2");
+    oldest->handshake(asio::ssl::stream_base::client);
+    std::this_thread::sleep_for(milliseconds{50});
+    auto second = connect("127.0.0.3");
+    second->handshake(asio::ssl::stream_base::client);
+    auto third = connect("127.0.0.4");
     beast::error_code ec;
-    third.handshake(asio::ssl::stream_base::client, ec);
-    CHECK(ec);  // closed without a handshake
-    held.clear();
-    asio::post(io2, [&] { (*small)->stop(); io2.stop(); });
+    third->handshake(asio::ssl::stream_base::client, ec);
+    CHECK_FALSE(ec);  // admitted
+    // The oldest idle connection was closed to make room; the second one is still open.
+    char buf[8];
+    beast::get_lowest_layer(*oldest).expires_after(seconds{3});
+    oldest->read_some(asio::buffer(buf), ec);
+    CHECK(ec);
+    CHECK(ec != beast::error::timeout);
+    asio::post(io2, [&] {
+        (*small)->stop();
+        io2.stop();
+    });
     t.join();
 }
 

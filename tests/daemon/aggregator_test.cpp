@@ -315,20 +315,68 @@ TEST_CASE("a late sample for a closed interval is dropped, not stored twice") {
     CHECK(s.agg.dropped_samples() == 1);
 }
 
-TEST_CASE("a clean restart continues the interval stored at shutdown") {
+TEST_CASE("a stop hands out the open interval as carried state, never as data, and a restart continues it") {
     Script before(meter());
-    for (int i = 0; i < 120; ++i) before.at(seconds{i}, 1000.0);
-    auto partial = before.agg.close_all(SysMs{k_t0.time_since_epoch()} + seconds{120});
-    REQUIRE(partial.size() == 1);
-    CHECK(partial[0].record.quality == gw::Quality::onvolledig);
-    CHECK(partial[0].record.coverage == doctest::Approx(120.0 / 300.0));
+    for (int i = 0; i < 120; ++i) before.at(seconds{i}, 1000.0, 230.0, 0.0, 5000.0 + i, 100.0);
+    auto stopped = before.agg.stop(SysMs{k_t0.time_since_epoch()} + seconds{120});
+    CHECK(stopped.closed.empty());  // its end (12:05) is still ahead: nothing to commit
+    REQUIRE(stopped.carry.size() == 1);
+    const gw::CarryRecord& c = stopped.carry[0];
+    CHECK(c.end == k_t0 + minutes{5});
+    CHECK(c.samples == 120);
+    CHECK(c.held_ms == 120'000);  // the last sample holds until the stop
+    CHECK(c.p_ws == doctest::Approx(1000.0 * 120'000));
+    REQUIRE(c.start_at.has_value());  // the energy reading the interval starts from
+    CHECK(*c.start_at == SysMs{k_t0.time_since_epoch()});
+    CHECK(*c.e_import_wh == 5000.0);
+
     Script after(meter());
-    after.agg.seed(partial[0].record);
-    for (int i = 125; i < 300; ++i) after.at(seconds{i}, 4000.0);
+    after.agg.seed(c);
+    for (int i = 125; i < 300; ++i) after.at(seconds{i}, 4000.0, 230.0, 0.0, 6000.0 + i, 100.0);
     after.until(seconds{302});
     const auto& r = after.only();
     CHECK(r.samples == 120 + 175);
     CHECK(r.coverage == doctest::Approx((120.0 + 175.0) / 300.0));
     CHECK(r.quality == gw::Quality::gemeten);
     CHECK(*r.p_w == doctest::Approx((1000.0 * 120 + 4000.0 * 175) / 295));
+    REQUIRE(after.closed[0].energy.has_value());  // the end reading of the second run
+    CHECK(*after.closed[0].energy->e_import_wh == 6299.0);
+}
+
+TEST_CASE("a stop after an interval's end commits that interval as it is") {
+    Script s(meter());
+    for (int i = 0; i < 300; ++i) s.at(seconds{i}, 1000.0);
+    auto stopped = s.agg.stop(SysMs{k_t0.time_since_epoch()} + milliseconds{300'200});  // within the close grace
+    REQUIRE(stopped.closed.size() == 1);
+    CHECK(stopped.closed[0].record.end == k_t0 + minutes{5});
+    CHECK(stopped.closed[0].record.quality == gw::Quality::gemeten);
+    CHECK(stopped.carry.empty());  // 0.2 s of the next interval hold no sample of their own
+}
+
+TEST_CASE("a state carried from an interval whose end has passed is closed as it is") {
+    Script before(meter());
+    for (int i = 0; i < 60; ++i) before.at(seconds{i}, 2000.0);
+    auto stopped = before.agg.stop(SysMs{k_t0.time_since_epoch()} + seconds{60});
+    REQUIRE(stopped.carry.size() == 1);
+    Script after(meter());
+    after.clock.advance(minutes{10});  // restarted two intervals later
+    after.agg.seed(stopped.carry[0]);
+    after.close();
+    const auto& r = after.only();
+    CHECK(r.end == k_t0 + minutes{5});
+    CHECK(r.samples == 60);
+    CHECK(r.quality == gw::Quality::onvolledig);
+    CHECK(*r.p_w == doctest::Approx(2000.0));
+    CHECK_FALSE(after.closed[0].energy.has_value());
+}
+
+TEST_CASE("after a restart, samples in intervals stored by the earlier run are dropped") {
+    Script s(meter());
+    s.agg.resume_after(k_t0 + minutes{5});
+    s.agg.seed(gw::CarryRecord{*gw::Ean18::parse("871685900000000035"), k_t0 + minutes{5}});  // ignored: stored
+    for (int i = 0; i < 310; ++i) s.at(seconds{i}, 1000.0);
+    s.until(seconds{700});
+    REQUIRE(s.closed.size() == 1);
+    CHECK(s.closed[0].record.end == k_t0 + minutes{10});
+    CHECK(s.agg.dropped_samples() == 300);
 }

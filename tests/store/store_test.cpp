@@ -49,6 +49,7 @@ IntervalRecord interval(const Ean18& meter, SysS end, double p_w = -1'234'500) {
 void commit(Store& s, const IntervalRecord& r, bool forward = true) {
     auto st = s.commit_interval(r, nullptr, forward, {}, SysMs{r.end.time_since_epoch()} + seconds{2});
     REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+    REQUIRE(*st);
 }
 
 /// Runs SQL on a plain connection (test set-up and fault injection only).
@@ -91,7 +92,32 @@ TEST_CASE("a new store is created with the current schema, WAL and synchronous=F
     CHECK(*s->pragma("synchronous") == "2");  // FULL
     CHECK(*s->pragma("application_id") == "1296521009");
     CHECK(*s->pragma("foreign_keys") == "1");
+    CHECK(*s->pragma("journal_size_limit") == "262144");
+    // Credentials and consent live in their own file, with a rollback journal (readable on a full disk).
+    CHECK(s->access_path() == dir.file("gw-access.db"));
+    CHECK(*s->pragma("access.journal_mode") == "delete");
+    CHECK(*s->pragma("access.synchronous") == "2");
+    CHECK(*s->pragma("access.application_id") == "1296521025");
     check_integrity(*s);
+}
+
+TEST_CASE("the access file's name is derived from the data file's") {
+    CHECK(Store::access_path_for("/var/lib/meter-gateway/gateway.db") == "/var/lib/meter-gateway/gateway-access.db");
+    CHECK(Store::access_path_for("gw.db") == "gw-access.db");
+    CHECK(Store::access_path_for("/data/store") == "/data/store-access");
+    CHECK(Store::access_path_for("/data.d/store") == "/data.d/store-access");
+    CHECK(Store::access_path_for("/data/.hidden") == "/data/.hidden-access");
+}
+
+TEST_CASE("new files are not readable by others: they hold password hashes and measurements") {
+    gw::test::TempDir dir;
+    ::umask(022);
+    auto s = open_ok(dir.file("gw.db"));
+    struct stat sb {};
+    REQUIRE(::stat(dir.file("gw.db").c_str(), &sb) == 0);
+    CHECK((sb.st_mode & 0777) == 0640);
+    REQUIRE(::stat(dir.file("gw-access.db").c_str(), &sb) == 0);
+    CHECK((sb.st_mode & 0777) == 0640);
 }
 
 TEST_CASE("intervals survive close and reopen") {
@@ -118,21 +144,62 @@ TEST_CASE("intervals survive close and reopen") {
     check_integrity(*s);
 }
 
-TEST_CASE("writing the same interval twice leaves one row with the newer values") {
+TEST_CASE("a stored interval is final: a second commit under its key changes nothing and says so") {
     gw::test::TempDir dir;
     auto s = open_ok(dir.file("gw.db"));
     commit(*s, interval(k_meter_a, k_t0, 1000));
     auto again = interval(k_meter_a, k_t0, 2000);
     again.quality = gw::Quality::onvolledig;
-    commit(*s, again);
+    gw::EnergyReading e{k_meter_a, k_t0, 5.0, 6.0, 7.0, 8.0};
+    auto second = s->commit_interval(again, &e, true, {{SysMs{}, "", "x", "y"}}, SysMs{});
+    REQUIRE(second.ok());
+    CHECK_FALSE(*second);
     commit(*s, interval(k_meter_b, k_t0, 3000));  // another meter, same end: its own row
     CHECK(*s->count_intervals(k_meter_a, k_t0 - hours{1}, k_t0 + hours{1}) == 1);
     auto rows = *s->intervals(k_meter_a, k_t0 - hours{1}, k_t0 + hours{1}, 0, 10);
     REQUIRE(rows.size() == 1);
-    CHECK(*rows[0].p_w == 2000);
-    CHECK(rows[0].quality == gw::Quality::onvolledig);
+    CHECK(*rows[0].p_w == 1000);  // the first values stay
+    CHECK(rows[0].quality == gw::Quality::gemeten);
+    CHECK(s->energy_readings(k_meter_a, k_t0 - hours{1}, k_t0, 0, 10)->empty());  // nothing of the second one
+    CHECK(s->recent_events(10)->empty());
     CHECK(*s->count_intervals(k_meter_b, k_t0 - hours{1}, k_t0 + hours{1}) == 1);
     check_integrity(*s);
+}
+
+TEST_CASE("the open interval's state is kept aside at a stop, outside the intervals, and taken once") {
+    gw::test::TempDir dir;
+    const std::string path = dir.file("gw.db");
+    gw::CarryRecord c{k_meter_a, k_t0 + minutes{5}};
+    c.saved_at = SysMs{(k_t0 + minutes{2}).time_since_epoch()};
+    c.held_ms = 120'000;
+    c.samples = 119;
+    c.p_ws = -1.5e9;
+    c.q_ws = 2.5e8;
+    c.u_ws = {2.7e7, 2.71e7, 2.72e7};
+    c.start_at = SysMs{k_t0.time_since_epoch()} - milliseconds{300};
+    c.e_import_wh = 1000.5;
+    {
+        auto s = open_ok(path);
+        REQUIRE(s->save_carry({c}).ok());
+        CHECK(s->stats()->intervals == 0);  // not data
+        CHECK(s->pending_forward(10)->empty());
+        CHECK_FALSE(s->latest_end(k_meter_a)->has_value());
+    }
+    auto s = open_ok(path);
+    auto taken = s->take_carry();
+    REQUIRE(taken.ok());
+    REQUIRE(taken->size() == 1);
+    const auto& t = taken->front();
+    CHECK(t.meter_ean == k_meter_a);
+    CHECK(t.end == c.end);
+    CHECK(t.held_ms == 120'000);
+    CHECK(t.samples == 119);
+    CHECK(t.p_ws == -1.5e9);
+    CHECK(t.u_ws[2] == 2.72e7);
+    CHECK(*t.start_at == *c.start_at);
+    CHECK(*t.e_import_wh == 1000.5);
+    CHECK_FALSE(t.e_export_wh.has_value());
+    CHECK(s->take_carry()->empty());  // taken once
 }
 
 TEST_CASE("range queries: start exclusive, end inclusive, ascending, paged; newest per meter") {
@@ -203,7 +270,8 @@ TEST_CASE("the MQTT outbox is oldest first and forgets what was acknowledged") {
     CHECK(pending[1].meter_ean == k_meter_a);  // same end: by meter EAN
     CHECK(pending[2].meter_ean == k_meter_b);
     CHECK(s->pending_forward(2)->size() == 2);
-    REQUIRE(s->mark_forwarded(k_meter_a, k_t0, SysMs{}).ok());
+    REQUIRE(s->mark_forwarded({{k_meter_a, k_t0}}, SysMs{}).ok());
+    REQUIRE(s->mark_forwarded({}, SysMs{}).ok());
     pending = *s->pending_forward(10);
     REQUIRE(pending.size() == 2);
     CHECK(pending[0].end == k_t0 + minutes{5});
@@ -337,13 +405,20 @@ TEST_CASE("the daemon and the admin CLI share the file") {
     CHECK(*cli->latest_end(k_meter_a) == k_t0);
 }
 
-TEST_CASE("migration of a version 1 store keeps its data") {
+TEST_CASE("migration of a version 1 store keeps its data; credentials and consent move to the access file") {
     gw::test::TempDir dir;
     const std::string path = dir.file("old.db");
     raw_exec(path, gw::test::read_file(std::string(GW_TEST_DATA) + "/store-v1.sql"));
     REQUIRE(raw_count(path, "PRAGMA user_version") == 1);
+    const long long clients_before = raw_count(path, "SELECT count(*) FROM api_client");
+    const long long secrets_before = raw_count(path, "SELECT count(*) FROM api_secret");
+    const long long consent_before = raw_count(path, "SELECT count(*) FROM consent_event");
     auto s = open_ok(path);
-    CHECK(s->schema_version() == 2);
+    CHECK(s->schema_version() == 3);
+    CHECK(raw_count(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('api_client', 'api_secret', 'consent_event')") == 0);
+    CHECK(raw_count(s->access_path(), "SELECT count(*) FROM api_client") == clients_before);
+    CHECK(raw_count(s->access_path(), "SELECT count(*) FROM api_secret") == secrets_before);
+    CHECK(raw_count(s->access_path(), "SELECT count(*) FROM consent_event") == consent_before);
     auto rows = *s->intervals(k_meter_a, k_t0 - hours{1}, k_t0 + hours{1}, 0, 10);
     REQUIRE(rows.size() == 2);
     CHECK(*rows[0].p_w == -1'234'500.0);
@@ -353,6 +428,39 @@ TEST_CASE("migration of a version 1 store keeps its data") {
     CHECK(*s->consent_active(k_klant));
     REQUIRE(s->append_event({SysMs{}, "", "test", "the v2 event table exists"}).ok());
     check_integrity(*s);
+}
+
+TEST_CASE("a lock is not damage: the daemon's store comes up without the data file and takes it back later") {
+    gw::test::TempDir dir;
+    const std::string path = dir.file("gw.db");
+    {
+        auto s = open_ok(path);
+        commit(*s, interval(k_meter_a, k_t0));
+        REQUIRE(s->record_consent(k_klant, true, k_t0, "installer").ok());
+    }
+    // Another process holds the data file exclusively (a passing failure, like a full disk).
+    sqlite3* holder = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &holder) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr, nullptr, nullptr) == SQLITE_OK);
+    gw::OpenOptions daemon;
+    daemon.move_damaged_aside = true;
+    daemon.allow_unavailable = true;
+    auto s = open_ok(path, daemon);
+    CHECK_FALSE(s->data_available());
+    REQUIRE(s->data_error().has_value());
+    CHECK(s->data_error()->code != gw::Errc::store_damaged);
+    auto refused = s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), nullptr, true, {}, SysMs{});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(*s->consent_active(k_klant));  // the access file answers meanwhile
+    CHECK_FALSE(Store::open(path).ok());  // without allow_unavailable (the admin CLI) the open fails
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        CHECK(entry.path().filename().string().find("damaged") == std::string::npos);  // nothing quarantined
+    sqlite3_exec(holder, "COMMIT;", nullptr, nullptr, nullptr);
+    sqlite3_close(holder);
+    REQUIRE(s->reopen_data().ok());
+    CHECK(s->data_available());
+    CHECK(s->stats()->intervals == 1);  // the same file, with its data
+    commit(*s, interval(k_meter_a, k_t0 + minutes{5}));
 }
 
 TEST_CASE("files that are not ours are refused and left untouched") {
@@ -383,7 +491,7 @@ TEST_CASE("files that are not ours are refused and left untouched") {
         auto s = Store::open(path);
         REQUIRE_FALSE(s.ok());
         CHECK(s.error().code == gw::Errc::store_newer_schema);
-        CHECK(s.error().message.find("schema version 99, newer than this program's 2") != std::string::npos);
+        CHECK(s.error().message.find("schema version 99, newer than this program's 3") != std::string::npos);
         CHECK(gw::test::read_file(path) == before);
     }
     SUBCASE("a directory") {
@@ -437,6 +545,8 @@ TEST_CASE("a damaged store is reported, and moved aside only when asked") {
     const std::string path = dir.file("gw.db");
     {
         auto s = open_ok(path);
+        REQUIRE(s->add_client("liander", gw::Role::reader, "hash-1", k_t0).ok());
+        REQUIRE(s->record_consent(k_klant, true, k_t0, "installer").ok());
         for (int i = 0; i < 400; ++i) commit(*s, interval(k_meter_a, k_t0 + minutes{5 * i}));
     }
     // Overwrite page 3 onwards of the closed (checkpointed) file with garbage.
@@ -458,6 +568,9 @@ TEST_CASE("a damaged store is reported, and moved aside only when asked") {
     o.move_damaged_aside = true;
     auto s = open_ok(path, o);
     CHECK(s->stats()->intervals == 0);
+    // Damage to the data file cannot reach the credentials and the consent history.
+    CHECK(s->client("liander")->has_value());
+    CHECK(*s->consent_active(k_klant));
     auto events = *s->recent_events(5);
     REQUIRE(events.size() == 1);
     CHECK(events[0].kind == "store_recreated");
@@ -470,5 +583,46 @@ TEST_CASE("a damaged store is reported, and moved aside only when asked") {
         }
     }
     CHECK(found_aside);
+    check_integrity(*s);
+}
+
+TEST_CASE("a damaged access file is moved aside and what can still be read of it is kept") {
+    gw::test::TempDir dir;
+    const std::string path = dir.file("gw.db");
+    std::string access;
+    {
+        auto s = open_ok(path);
+        access = s->access_path();
+        REQUIRE(s->add_client("liander", gw::Role::reader, "hash-1", k_t0).ok());
+        // Enough consent history to fill several pages; the last page is damaged below.
+        for (int i = 0; i < 400; ++i)
+            REQUIRE(s->record_consent(k_klant, i % 2 == 0, k_t0 + seconds{i}, std::string(60, 'a' + i % 26)).ok());
+    }
+    const auto size = std::filesystem::file_size(access);
+    {
+        std::fstream f(access, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(size - 4096));
+        const std::string garbage(4096, '\x5A');
+        f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    }
+    auto refused = Store::open(path);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == gw::Errc::store_damaged);
+
+    gw::OpenOptions o;
+    o.move_damaged_aside = true;
+    auto s = open_ok(path, o);
+    CHECK(s->client("liander")->has_value());  // its page was intact
+    const auto history = *s->consent_history(nullptr);
+    CHECK(history.size() > 0);
+    CHECK(history.size() < 400);
+    bool aside = false;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        aside |= entry.path().filename().string().rfind("gw-access.db.damaged-", 0) == 0;
+    CHECK(aside);
+    auto events = *s->recent_events(5);
+    REQUIRE_FALSE(events.empty());
+    CHECK(events[0].kind == "store_recreated");
+    CHECK(events[0].detail.find("recovered") != std::string::npos);
     check_integrity(*s);
 }
