@@ -68,7 +68,8 @@ constexpr int k_failed_login_rows = 60;              // a minute, all addresses
 constexpr int k_error_log_lines = 60;                // a minute
 }  // namespace
 
-Api::Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live)
+Api::Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live,
+         ApiOptions options)
     : config_(config),
       store_(store),
       clock_(clock),
@@ -76,7 +77,7 @@ Api::Api(const Config& config, Store& store, const Clock& clock, std::string ver
       live_(std::move(live)),
       auth_(store, clock,
             Authenticator::Limits{20, 5, seconds{60}, config.api.rate_limit_per_minute,
-                                  seconds{config.api.token_lifetime_s}, seconds{900}}),
+                                  seconds{config.api.token_lifetime_s}, seconds{900}, options.hash_iterations}),
       openapi_(api::openapi_document(version_)) {}
 
 Api::~Api() = default;

@@ -57,13 +57,15 @@ std::optional<std::string> base64_decode(std::string_view in) {
 int run_verification(Verification& job) {
     // A decoy of today's strength stands in for missing candidates: an unknown name, or a
     // client with one valid secret, costs what a client in a rotation overlap costs.
-    static const std::string decoy = hash_secret("not-a-real-secret");
+    const int strength = job.iterations > 0 ? job.iterations : k_hash_iterations;
+    static const std::string decoy_salt = hash_secret("not-a-real-secret", 1);
+    const std::string decoy = "pbkdf2-sha256$" + std::to_string(strength) + decoy_salt.substr(decoy_salt.find('$', 14));
     int checks = 0;
     for (const auto& s : job.candidates) {
         ++checks;
         if (verify_secret(job.password, s.hash) && !job.matched) {
             job.matched = s.id;
-            if (hash_iterations(s.hash) < k_hash_iterations) job.rehash = hash_secret(job.password);
+            if (hash_iterations(s.hash) < strength) job.rehash = hash_secret(job.password, strength);
         }
     }
     for (; checks < Authenticator::k_min_hash_checks; ++checks) (void)verify_secret(job.password, decoy);
@@ -207,6 +209,7 @@ AuthResult Authenticator::basic(const std::string& b64, const std::string& remot
     job.key = key;
     job.user = user;
     job.password = decoded->substr(colon + 1);
+    job.iterations = limits_.hash_iterations;
     if (known) job.candidates = *secrets;
     pending.verification = std::move(job);
     return pending;

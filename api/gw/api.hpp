@@ -46,6 +46,11 @@ namespace detail {
 class HashWorker;
 }
 
+struct ApiOptions {
+    /// PBKDF2 strength of login decoys and of re-hashed weak secrets; tests lower it for speed.
+    int hash_iterations = k_hash_iterations;
+};
+
 /// Request handling for every endpoint: authentication, rate limits, parameters, consent,
 /// paging, JSON and CSV, errors with correlation ids, and an audit row per data access and
 /// per failed login.
@@ -65,7 +70,8 @@ public:
     /// Runs a function on the Api's thread (asio::post to its io_context).
     using Post = std::function<void(std::function<void()>)>;
 
-    Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live);
+    Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live,
+        ApiOptions options = {});
     ~Api();
 
     /// Answers at once; a password check runs on the calling thread (tests, tools).

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gw/clock.hpp"
+#include "gw/secret.hpp"
 #include "gw/store.hpp"
 
 namespace gw {
@@ -31,6 +32,7 @@ struct Verification {
     std::string user;
     std::string password;  ///< in memory only while the job runs
     std::vector<ApiSecret> candidates;
+    int iterations = 0;  ///< today's strength: of the decoys, and of a re-hash
     // Results, filled in by run_verification():
     std::optional<std::int64_t> matched;  ///< the id of the secret that matched
     std::string rehash;                   ///< a stronger hash of the matched secret, when it was weak
@@ -78,6 +80,7 @@ public:
         int rate_limit_per_minute = 60;             ///< per client, token bucket
         std::chrono::seconds token_lifetime{3600};
         std::chrono::seconds verified_ttl{900};     ///< how long a verified Basic login is remembered
+        int hash_iterations = k_hash_iterations;    ///< PBKDF2 strength of decoys and re-hashes (tests lower it)
     };
 
     Authenticator(Store& store, const Clock& clock, Limits limits);

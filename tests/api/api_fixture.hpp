@@ -1,0 +1,267 @@
+// The API test fixture: the gateway's API on a real TLS listener over a real SQLite file, a
+// manual clock, and a Beast client (from any loopback source address).
+#pragma once
+
+#include <doctest/doctest.h>
+#include <openssl/ssl.h>
+#include <sqlite3.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "gw/api.hpp"
+#include "gw/https_server.hpp"
+#include "gw/profile.hpp"
+#include "gw/secret.hpp"
+#include "temp_dir.hpp"
+
+
+using namespace std::chrono;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace gw::test::api {
+
+constexpr const char* K1 = "871685900000000011";  // customer with consent
+constexpr const char* K2 = "871685900000000042";  // customer without consent
+constexpr const char* MA = "871685900000000035";  // K1, overdrachtspunt, has data
+constexpr const char* MB = "871685900000000028";  // K1, bruto_productie, no data
+constexpr const char* MC = "871685900000000059";  // K2
+const gw::SysS k_day{seconds{1'795'392'000}};     // 2026-11-23T00:00:00Z
+
+inline std::string config_text(const std::string& db, int rate_limit) {
+    return R"(
+[gateway]
+id = "api-test"
+interval_s = 300
+trust_clock = true
+[storage]
+path = ")" + db + R"("
+[api]
+listen = "127.0.0.1:0"
+tls_cert = ")" GW_TEST_DATA R"(/tls/server.crt"
+tls_key = ")" GW_TEST_DATA R"(/tls/server.key"
+rate_limit_per_minute = )" + std::to_string(rate_limit) + R"(
+token_lifetime_s = 3600
+[[customer]]
+klant_ean = "871685900000000011"
+[[customer]]
+klant_ean = "871685900000000042"
+[[link]]
+id = "lan"
+type = "tcp"
+host = "127.0.0.1"
+port = 1
+[[meter]]
+meter_ean = "871685900000000035"
+klant_ean = "871685900000000011"
+meter_type = "overdrachtspunt"
+link = "lan"
+unit_id = 1
+profile = "janitza-umg96rm"
+[[meter]]
+meter_ean = "871685900000000028"
+klant_ean = "871685900000000011"
+meter_type = "bruto_productie"
+link = "lan"
+unit_id = 2
+profile = "eastron-sdm630"
+[[meter]]
+meter_ean = "871685900000000059"
+klant_ean = "871685900000000042"
+meter_type = "overdrachtspunt"
+link = "lan"
+unit_id = 3
+profile = "eastron-sdm630"
+)";
+}
+
+struct Reply {
+    int status = 0;
+    std::map<std::string, std::string> headers;
+    std::string body;
+    json::value json() const { return json::parse(body); }
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? "" : it->second;
+    }
+};
+
+/// The gateway's API on a real TLS listener, served from a background io thread.
+struct Fixture {
+    gw::test::TempDir dir;
+    gw::ManualClock clock{gw::SysMs{(k_day + hours{24} + minutes{1}).time_since_epoch()}};
+    gw::Config cfg;
+    std::unique_ptr<gw::Store> store;
+    std::unique_ptr<gw::Api> api;
+    asio::io_context io;
+    std::unique_ptr<gw::HttpsServer> server;
+    std::thread thread;
+    std::string reader_secret, admin_secret;
+    std::vector<std::string> live_meters{MA};  ///< what the daemon reports as live, for status
+    std::optional<gw::SysS> tls_not_after;
+    asio::ssl::context client_tls{asio::ssl::context::tls_client};
+
+    explicit Fixture(int rate_limit = 100000, gw::HttpsLimits limits = {}) {
+        auto res = gw::parse_config(config_text(dir.file("gw.db"), rate_limit), "api.toml", [](std::string_view n) {
+            const auto* p = gw::find_profile(n);
+            return p ? &p->map : nullptr;
+        });
+        for (const auto& e : res.errors) MESSAGE(e.str());
+        REQUIRE(res.config.has_value());
+        cfg = *res.config;
+        store = std::move(gw::Store::open(cfg.storage.path).value());
+        const gw::SysS now = time_point_cast<seconds>(clock.utc_now());
+        reader_secret = gw::generate_secret();
+        admin_secret = gw::generate_secret();
+        REQUIRE(store->add_client("liander", gw::Role::reader, gw::hash_secret(reader_secret, 1000), now).ok());
+        REQUIRE(store->add_client("installer", gw::Role::admin, gw::hash_secret(admin_secret, 1000), now).ok());
+        REQUIRE(store->record_consent(*gw::Ean18::parse(K1), true, now, "test").ok());
+        // One day of meter A: P = -(i) kW plus a half, Q = i, voltages 230.x; the last 12 intervals onvolledig.
+        for (int i = 1; i <= 288; ++i) {
+            gw::IntervalRecord r{*gw::Ean18::parse(MA), k_day + minutes{5 * i}};
+            r.p_w = -1000.0 * i - 500.0;
+            r.q_var = 1000.0 * (i % 7);
+            r.u1_v = 230.0 + i % 10 * 0.1;
+            r.u2_v = 231.05;
+            r.u3_v = 229.95;
+            r.samples = 300;
+            r.coverage = i > 276 ? 0.5 : 1.0;
+            r.quality = i > 276 ? gw::Quality::onvolledig : gw::Quality::gemeten;
+            gw::EnergyReading e{r.meter_ean, r.end, 1'000'000.0 + i * 100.5, 2'000'000.0 + i * 1000.25, 5.0, 6.0};
+            REQUIRE(store->commit_interval(r, &e, false, {}, gw::SysMs{r.end.time_since_epoch()}).ok());
+        }
+        api = std::make_unique<gw::Api>(cfg, *store, clock, "test", [this] {
+            gw::GatewayLive g;
+            g.started_at = clock.utc_now() - minutes{5};
+            for (const auto& m : live_meters) g.meters.push_back({m, true, clock.utc_now(), std::nullopt, {{"polls", 7}}});
+            g.tls_certificate = cfg.api.tls_cert;
+            g.tls_not_after = tls_not_after;
+            return g;
+        }, gw::ApiOptions{1000});
+        limits.max_connections = cfg.api.max_connections;
+        auto s = gw::HttpsServer::start(io, cfg.api, [this](const gw::http::Request& r) { return api->handle(r); }, limits);
+        REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+        server = std::move(s).value();
+        thread = std::thread([this] { io.run(); });
+        client_tls.set_verify_mode(asio::ssl::verify_none);
+    }
+    ~Fixture() {
+        asio::post(io, [this] {
+            server->stop();
+            io.stop();
+        });
+        thread.join();
+    }
+
+    /// Runs `fn` on the io thread (the Api's thread) and waits for it.
+    void on_io(std::function<void()> fn) {
+        std::promise<void> done;
+        asio::post(io, [&] {
+            fn();
+            done.set_value();
+        });
+        done.get_future().wait();
+    }
+
+    std::string basic(const std::string& user, const std::string& pass) const {
+        const std::string raw = user + ":" + pass;
+        std::string out(4 * ((raw.size() + 2) / 3), '\0');
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(raw.data()),
+                        static_cast<int>(raw.size()));
+        return "Basic " + out;
+    }
+    std::string reader() const { return basic("liander", reader_secret); }
+
+    Reply request(const std::string& target, const std::string& auth, const std::string& method = "GET",
+                  std::map<std::string, std::string> extra = {}, const std::string& body = "",
+                  const std::string& from = "") {
+        asio::io_context cio;
+        beast::ssl_stream<beast::tcp_stream> stream(cio, client_tls);
+        if (!from.empty()) {  // another loopback source address: another client as far as the server knows
+            beast::get_lowest_layer(stream).socket().open(tcp::v4());
+            beast::get_lowest_layer(stream).socket().bind(tcp::endpoint(asio::ip::make_address(from), 0));
+        }
+        beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+        beast::get_lowest_layer(stream).expires_after(seconds{10});
+        stream.handshake(asio::ssl::stream_base::client);
+        bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+        req.set(bhttp::field::host, "localhost");
+        if (!auth.empty()) req.set(bhttp::field::authorization, auth);
+        for (const auto& [k, v] : extra) req.set(k, v);
+        if (!body.empty()) {
+            req.body() = body;
+            req.prepare_payload();
+        }
+        bhttp::write(stream, req);
+        return read(stream, method == "HEAD");
+    }
+
+    static Reply read(beast::ssl_stream<beast::tcp_stream>& stream, bool head = false) {
+        beast::flat_buffer buf;
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.skip(head);  // a HEAD answer has Content-Length but no body
+        parser.body_limit(64 * 1024 * 1024);
+        beast::error_code ec;
+        bhttp::read(stream, buf, parser, ec);
+        Reply r;
+        if (ec) return r;
+        r.status = static_cast<int>(parser.get().result_int());
+        for (const auto& f : parser.get()) r.headers[std::string(f.name_string())] = std::string(f.value());
+        r.body = parser.get().body();
+        return r;
+    }
+
+    /// Sends raw bytes over one TLS connection and reads up to `responses` answers.
+    std::vector<Reply> raw(const std::string& bytes, int responses) {
+        asio::io_context cio;
+        beast::ssl_stream<beast::tcp_stream> stream(cio, client_tls);
+        beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+        beast::get_lowest_layer(stream).expires_after(seconds{10});
+        stream.handshake(asio::ssl::stream_base::client);
+        asio::write(stream, asio::buffer(bytes));  // one write: one TLS record
+        std::vector<Reply> out;
+        beast::flat_buffer buf;
+        for (int i = 0; i < responses; ++i) {
+            bhttp::response_parser<bhttp::string_body> parser;
+            beast::error_code ec;
+            bhttp::read(stream, buf, parser, ec);
+            if (ec) break;
+            Reply r;
+            r.status = static_cast<int>(parser.get().result_int());
+            for (const auto& f : parser.get()) r.headers[std::string(f.name_string())] = std::string(f.value());
+            r.body = parser.get().body();
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+    std::string metingen(const std::string& extra) const {
+        return std::string("/api/v1/metingen?klant_ean=") + K1 + "&meter_ean=" + MA + extra;
+    }
+};
+
+inline void check_error(const Reply& r, int status, const std::string& code, const std::string& fragment) {
+    CAPTURE(r.body);
+    CHECK(r.status == status);
+    auto j = r.json();
+    REQUIRE(j.is_object());
+    const auto& e = j.at("error");
+    CHECK(e.at("code").as_string() == code);
+    CHECK(std::string(e.at("message").as_string()).find(fragment) != std::string::npos);
+    CHECK(e.at("correlation_id").as_string() == r.header("X-Correlation-ID"));
+    CHECK_FALSE(r.header("X-Correlation-ID").empty());
+}
+
+}  // namespace gw::test::api
