@@ -60,19 +60,17 @@ int run(const std::string& path) {
             return 2;
         }
     }
+    // Only proven damage moves a file aside. A store that cannot be opened for a passing reason
+    // (a full disk, an I/O error) does not stop the gateway: it polls on and holds intervals.
     gw::OpenOptions options;
     options.move_damaged_aside = true;
+    options.allow_unavailable = true;
     auto store = gw::Store::open(cfg.storage.path, options);
     if (!store) {
         gw::log::error("main", "not started: ", store.error().message);
         return 3;
     }
     const gw::SystemClock clock;
-    if (gw::Status st = (*store)->sync_master_data(cfg, std::chrono::time_point_cast<std::chrono::seconds>(clock.utc_now()));
-        !st) {
-        gw::log::error("main", "not started: ", st.error().message);
-        return 3;
-    }
     gw::Gateway gateway(cfg, std::move(store).value(), clock);
     return gateway.run();
 }

@@ -413,8 +413,13 @@ void parse_link(Section& s, LinkConfig& l) {
     s.integer("response_timeout_ms", l.response_timeout_ms, 10, 60000);
     s.integer("byte_timeout_ms", l.byte_timeout_ms, 1, 10000);
     s.integer("retries", l.retries, 0, 5);
+    // A serial device is local: reopening it is cheap, and a re-plugged adapter must be back
+    // within a few poll periods. A TCP peer may be far away and rebooting: back off further.
+    if (l.type == LinkType::rtu) {
+        l.request_delay_ms = 5;
+        l.reconnect_max_ms = 2000;
+    }
     s.integer("reconnect_max_ms", l.reconnect_max_ms, 100, 600000);
-    if (l.type == LinkType::rtu) l.request_delay_ms = 5;
     s.integer("request_delay_ms", l.request_delay_ms, 0, 5000);
     if (!type_ok) {
         // Without a type we cannot tell which keys belong; ask for all so none is "unknown".

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <thread>
 
 #include "gw/bus_poller.hpp"
 #include "gw/decode.hpp"
@@ -349,6 +350,64 @@ TEST_CASE("a Modbus TCP peer that reboots is reconnected without a restart") {
     poller.stop();
     CHECK(back);
     CHECK(got.results.back().link_up);
+}
+
+TEST_CASE("an RTU line that goes and comes back (a re-plugged adapter) is reopened within a few poll periods") {
+    gw::test::TempDir dir;
+    const std::string a = dir.file("line-a"), b = dir.file("line-b");
+    auto line = std::make_unique<gw::test::PtyPair>(dir.path(), a, b);
+    auto args = fixed_args("eastron-sdm630");
+    args.insert(args.begin(), {"--rtu", a});
+    auto sim = std::make_unique<Sim>(dir, args);
+    // The link as a configuration file gives it: the RTU defaults of the backoff.
+    auto cfg = gw::parse_config(R"(
+[gateway]
+id = "t"
+[storage]
+path = "/tmp/unused.db"
+[api]
+enabled = false
+[[customer]]
+klant_ean = "871685900000000011"
+[[link]]
+id = "rs485"
+type = "rtu"
+device = ")" + b + R"("
+response_timeout_ms = 300
+[[meter]]
+meter_ean = "871685900000000028"
+klant_ean = "871685900000000011"
+meter_type = "bruto_productie"
+link = "rs485"
+unit_id = 1
+profile = "eastron-sdm630"
+)", "t.toml", [](std::string_view n) { return &gw::find_profile(n)->map; });
+    REQUIRE(cfg.config.has_value());
+    CHECK(cfg.config->links[0].reconnect_max_ms == 2000);
+    Collector got;
+    gw::BusPoller poller(cfg.config->links[0], {cfg.config->meters[0]}, k_clock, got.sink());
+    poller.start();
+    REQUIRE(got.wait([](const auto& rs) { return !rs.empty() && rs.back().sample.has_value(); }));
+
+    // The meter and its line go (the simulator killed, socat stopped: both device nodes vanish,
+    // as when a USB adapter is pulled) for long enough that the reconnect backoff reaches its cap...
+    sim->proc->kill_and_wait(SIGKILL);
+    line.reset();
+    REQUIRE(got.wait([](const auto& rs) { return !rs.back().link_up; }));
+    std::this_thread::sleep_for(seconds{6});
+    CHECK_FALSE(got.results.back().link_up);  // the state a status shows meanwhile
+    // ...and come back under the same names: samples again within a few poll periods.
+    line = std::make_unique<gw::test::PtyPair>(dir.path(), a, b);
+    sim = std::make_unique<Sim>(dir, args);
+    const auto back_at = steady_clock::now();
+    const std::size_t before = got.results.size();
+    const bool back = got.wait(
+        [&](const auto& rs) { return rs.size() > before && rs.back().sample.has_value() && rs.back().link_up; },
+        milliseconds{10'000});
+    const auto took = steady_clock::now() - back_at;
+    poller.stop();
+    REQUIRE(back);
+    CHECK(took < seconds{4});  // the backoff cap (2 s) plus a poll period (1 s), with room
 }
 
 TEST_CASE("a serial device that is missing or not permitted is a clear error naming it") {

@@ -2,6 +2,7 @@
 // normal delivery, broker outage, gateway SIGKILL with unacknowledged messages, retained
 // status and last will, wrong credentials, unknown CA, and MQTT disabled.
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -340,6 +341,33 @@ TEST_CASE("wrong credentials are reported; intervals keep being stored and go ou
     while (site.stored().second > 0 && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds{200});
     CHECK(site.stored().second == 0);
     gw->kill_and_wait(SIGTERM);
+}
+
+TEST_CASE("an acknowledged interval whose mark fails is not published again: the marks back off") {
+    gw::test::TempDir dir;
+    Broker broker(dir);
+    Subscriber sub(broker, dir);
+    Site site(dir);
+    site.write_config(mqtt_section(broker));
+    auto gw = site.gateway();
+    REQUIRE(all_delivered(site, sub, seconds{15}));
+    // The store refuses to record acknowledgements (as on a full disk), while intervals go on.
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(site.db.c_str(), &h) == SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    REQUIRE(sqlite3_exec(h, "CREATE TRIGGER no_marks BEFORE UPDATE OF forward_pending ON intervals "
+                            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sub.collect(milliseconds{500});
+    const std::size_t before = sub.lines.size();
+    sub.collect(seconds{8});
+    const std::size_t published = sub.lines.size() - before;
+    CHECK(published <= 8);  // about one new interval every 2 s, each once: no storm
+    REQUIRE(sqlite3_exec(h, "DROP TRIGGER no_marks;", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(h);
+    CHECK(all_delivered(site, sub, seconds{20}));  // and everything goes out once the store takes marks again
+    gw->kill_and_wait(SIGTERM);
+    CHECK(site.log().find("acknowledged intervals cannot be marked in the store") != std::string::npos);
 }
 
 TEST_CASE("with MQTT disabled nothing is queued") {

@@ -122,11 +122,13 @@ static int next_pty_id() {
     return n++;
 }
 
-PtyPair::PtyPair(const std::string& dir)
-    : id_(next_pty_id()),
-      a_(dir + "/pty-" + std::to_string(id_) + "a"),
-      b_(dir + "/pty-" + std::to_string(id_) + "b"),
-      socat_({"socat", "-d", "pty,raw,echo=0,link=" + a_, "pty,raw,echo=0,link=" + b_}, dir + "/socat.log") {
+PtyPair::PtyPair(const std::string& dir) : PtyPair(dir, next_pty_id()) {}
+
+PtyPair::PtyPair(const std::string& dir, int id)
+    : PtyPair(dir, dir + "/pty-" + std::to_string(id) + "a", dir + "/pty-" + std::to_string(id) + "b") {}
+
+PtyPair::PtyPair(const std::string& dir, const std::string& a, const std::string& b)
+    : a_(a), b_(b), socat_({"socat", "-d", "pty,raw,echo=0,link=" + a_, "pty,raw,echo=0,link=" + b_}, dir + "/socat.log") {
     const auto deadline = steady_clock::now() + seconds{5};
     struct stat sb {};
     while (::stat(a_.c_str(), &sb) != 0 || ::stat(b_.c_str(), &sb) != 0) {

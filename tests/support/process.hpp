@@ -40,11 +40,15 @@ private:
 class PtyPair {
 public:
     explicit PtyPair(const std::string& dir);
+    /// The same, linked at the given names (to put a line back where it was, like a re-plugged adapter).
+    PtyPair(const std::string& dir, const std::string& a, const std::string& b);
+    pid_t pid() const { return socat_.pid(); }
+    bool running() { return socat_.running(); }
     const std::string& a() const { return a_; }
     const std::string& b() const { return b_; }
 
 private:
-    int id_;
+    PtyPair(const std::string& dir, int id);
     std::string a_, b_;
     Process socat_;
 };
