@@ -239,7 +239,7 @@ TEST_CASE("after SIGKILL every committed interval is intact and the interrupted 
     CHECK(*(*s)->integrity_check() == "ok");
 }
 
-TEST_CASE("a meter that never answers does not stop the other; its intervals are missing, not zero") {
+TEST_CASE("a meter that never answers does not stop the other, and its intervals are missing, not zero") {
     gw::test::TempDir dir;
     Site site(dir, 5, true, /*dead_b=*/true);
     const std::string& db = site.db;

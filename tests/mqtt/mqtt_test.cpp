@@ -251,7 +251,7 @@ TEST_CASE("every interval is delivered, and the retained status says online") {
     CHECK(sub.saw("meters/site-0001/status offline"));  // published on a clean stop
 }
 
-TEST_CASE("a broker outage of several intervals loses nothing; the backlog goes oldest first") {
+TEST_CASE("a broker outage of several intervals loses nothing and the backlog goes oldest first") {
     gw::test::TempDir dir;
     Broker broker(dir);
     Subscriber sub(broker, dir);
@@ -277,7 +277,7 @@ TEST_CASE("a broker outage of several intervals loses nothing; the backlog goes 
     gw->kill_and_wait(SIGTERM);
 }
 
-TEST_CASE("a gateway killed with unacknowledged messages delivers them after restart; the last will says offline") {
+TEST_CASE("a gateway killed with unacknowledged messages delivers them after restart and the last will says offline") {
     gw::test::TempDir dir;
     Broker broker(dir);
     Subscriber sub(broker, dir);
@@ -299,7 +299,7 @@ TEST_CASE("a gateway killed with unacknowledged messages delivers them after res
     gw->kill_and_wait(SIGTERM);
 }
 
-TEST_CASE("TLS with a test CA; an unknown CA is reported and nothing is lost") {
+TEST_CASE("TLS with a test CA works, and an unknown CA is reported and nothing is lost") {
     gw::test::TempDir dir;
     Broker broker(dir, true);
     Subscriber sub(broker, dir);
@@ -319,7 +319,7 @@ TEST_CASE("TLS with a test CA; an unknown CA is reported and nothing is lost") {
     CHECK(log.find("TLS handshake") != std::string::npos);
 }
 
-TEST_CASE("wrong credentials are reported; intervals keep being stored and go out once fixed") {
+TEST_CASE("wrong credentials are reported, and intervals keep being stored and go out once fixed") {
     gw::test::TempDir dir;
     const std::string passwd = dir.file("passwd");
     gw::test::Process mk({"mosquitto_passwd", "-b", "-c", passwd, "site-0001", "right"});
