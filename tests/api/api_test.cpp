@@ -4,7 +4,7 @@
 
 using namespace gw::test::api;
 
-TEST_CASE("healthz and openapi.json need no credentials; the document lists exactly the served paths") {
+TEST_CASE("healthz and openapi.json need no credentials, the document lists exactly the served paths") {
     Fixture f;
     auto h = f.request("/healthz", "");
     CHECK(h.status == 200);
@@ -148,7 +148,7 @@ TEST_CASE("a repeated request is answered from the cache, never stale after new 
     CHECK(f.request(target, f.reader()).json().at("metingen").as_array().size() == 5);
 }
 
-TEST_CASE("paging: the union of all pages is the whole result, without duplicates; next is null at the end") {
+TEST_CASE("paging: the union of all pages is the whole result, without duplicates, next is null at the end") {
     Fixture f;
     const std::string q = "&start_tijd=2026-11-23T00:00:00Z&eind_tijd=2026-11-24T00:00:00Z";
     auto whole = f.request(f.metingen(q), f.reader()).json();
@@ -269,7 +269,7 @@ TEST_CASE("meter details and status") {
     CHECK(sj.at("meters").at(0).at("link_state").as_string() == "up");
 }
 
-TEST_CASE("401: missing, wrong and malformed credentials; tokens; expiry") {
+TEST_CASE("401: missing, wrong and malformed credentials, tokens, expiry") {
     Fixture f;
     auto missing = f.request("/api/v1/meters", "");
     check_error(missing, 401, "unauthorized", "credentials required");
@@ -294,7 +294,7 @@ TEST_CASE("401: missing, wrong and malformed credentials; tokens; expiry") {
     CHECK(expired.header("WWW-Authenticate").find("error=\"invalid_token\"") != std::string::npos);
 }
 
-TEST_CASE("rotation: the old secret works during the overlap and fails after it; the new one works") {
+TEST_CASE("rotation: the old secret works during the overlap and fails after it, the new one works") {
     Fixture f;
     const std::string old_secret = f.reader_secret, new_secret = gw::generate_secret();
     {
@@ -317,7 +317,7 @@ TEST_CASE("rotation: the old secret works during the overlap and fails after it;
     check_error(f.request("/api/v1/meters", "Bearer " + token), 401, "unauthorized", "revoked");
 }
 
-TEST_CASE("403: consent is enforced on every call; a revocation takes effect on the next request") {
+TEST_CASE("403: consent is enforced on every call, a revocation takes effect on the next request") {
     Fixture f;
     const std::string q = "&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z";
     CHECK(f.request(f.metingen(q), f.reader()).status == 200);
@@ -390,7 +390,7 @@ TEST_CASE("429: login throttling and the per-client rate limit, with Retry-After
     }
 }
 
-TEST_CASE("503 when storage is unavailable; the process stays up") {
+TEST_CASE("503 when storage is unavailable, the process stays up") {
     Fixture f;
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(f.cfg.storage.path.c_str(), &db) == SQLITE_OK);
@@ -426,7 +426,7 @@ TEST_CASE("correlation ids are echoed or generated, and every data access is aud
     CHECK(gw::format_utc(*a.window_start) == "2026-11-23T11:50:00Z");
 }
 
-TEST_CASE("TLS: 1.2 and 1.3 only; non-TLS bytes and idle clients do not disturb others; connection bound") {
+TEST_CASE("TLS: 1.2 and 1.3 only, non-TLS bytes and idle clients do not disturb others, connection bound") {
     gw::HttpsLimits limits;
     limits.handshake_timeout = seconds{1};
     Fixture f(100000, limits);

@@ -185,7 +185,7 @@ TEST_CASE("failed logins are audited with the address, the known name and the re
     CHECK(rows[0].detail.find("63 earlier failed login(s) not audited one by one") != std::string::npos);
 }
 
-TEST_CASE("status shows a reader only the meters of customers with consent; an admin sees all") {
+TEST_CASE("status shows a reader only the meters of customers with consent, an admin sees all") {
     Fixture f;
     auto meters_of = [](const Reply& r) {
         std::set<std::string> out;

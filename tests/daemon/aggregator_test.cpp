@@ -118,7 +118,7 @@ TEST_CASE("a held span is clipped at the boundary and counts on both sides") {
     CHECK(s.closed[1].record.coverage == doctest::Approx((0.5 + 3.0) / 300));  // 0.5 s from before + its own 3 s
 }
 
-TEST_CASE("gaps lower the coverage; quality follows the 90 % threshold") {
+TEST_CASE("gaps lower the coverage, quality follows the 90 % threshold") {
     SUBCASE("a 100 s gap") {
         Script s(meter());
         for (int i = 0; i < 100; ++i) s.at(seconds{i}, 500.0);
@@ -240,7 +240,7 @@ TEST_CASE("an energy reading from a meter that stopped answering before the boun
     CHECK_FALSE(s.closed[0].energy.has_value());
 }
 
-TEST_CASE("the wall clock jumping forward closes the open interval; nothing overlaps") {
+TEST_CASE("the wall clock jumping forward closes the open interval, nothing overlaps") {
     Script s(meter());
     for (int i = 0; i < 150; ++i) s.at(seconds{i}, 1000.0);
     // NTP steps the clock forward by an hour between two polls one second apart.

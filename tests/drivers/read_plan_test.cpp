@@ -17,7 +17,7 @@ gw::RegisterSpec f32(std::uint16_t a, RegFunction fn = RegFunction::input) {
 }
 }  // namespace
 
-TEST_CASE("adjacent registers become one read; holes up to max_gap are read over") {
+TEST_CASE("adjacent registers become one read, holes up to max_gap are read over") {
     gw::RegisterMap m;
     m[Reg::u_l1n] = f32(0);
     m[Reg::u_l2n] = f32(2);
@@ -57,7 +57,7 @@ TEST_CASE("a read never exceeds 125 registers") {
     for (const auto& b : plan.blocks) CHECK(b.count <= gw::k_max_registers_per_read);
 }
 
-TEST_CASE("registers not in the map are skipped; order of the request does not matter") {
+TEST_CASE("registers not in the map are skipped, order of the request does not matter") {
     gw::RegisterMap m;
     m[Reg::p_total] = f32(52);
     m[Reg::u_l1n] = f32(0);

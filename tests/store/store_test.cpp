@@ -202,7 +202,7 @@ TEST_CASE("the open interval's state is kept aside at a stop, outside the interv
     CHECK(s->take_carry()->empty());  // taken once
 }
 
-TEST_CASE("range queries: start exclusive, end inclusive, ascending, paged; newest per meter") {
+TEST_CASE("range queries: start exclusive, end inclusive, ascending, paged, newest per meter") {
     gw::test::TempDir dir;
     auto s = open_ok(dir.file("gw.db"));
     for (int i = 0; i < 12; ++i) commit(*s, interval(k_meter_a, k_t0 + minutes{5 * i}, i));
@@ -405,7 +405,7 @@ TEST_CASE("the daemon and the admin CLI share the file") {
     CHECK(*cli->latest_end(k_meter_a) == k_t0);
 }
 
-TEST_CASE("migration of a version 1 store keeps its data; credentials and consent move to the access file") {
+TEST_CASE("migration of a version 1 store keeps its data, credentials and consent move to the access file") {
     gw::test::TempDir dir;
     const std::string path = dir.file("old.db");
     raw_exec(path, gw::test::read_file(std::string(GW_TEST_DATA) + "/store-v1.sql"));
