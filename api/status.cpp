@@ -54,10 +54,13 @@ http::Response Api::status(Ctx& ctx) {
     // Storage: the store's figures when it can be read; why intervals are held when it cannot
     // be written. The status answers either way.
     auto st = store_.stats();
-    json::object storage{{"state", !live.storage_error.empty() ? "failing" : st ? "ok" : "unavailable"},
-                         {"error", !live.storage_error.empty() ? json::value(live.storage_error)
-                                   : st                        ? json::value(nullptr)
-                                                               : json::value(st.error().message)},
+    std::string state = live.storage_state, why = live.storage_error;
+    if (state == "ok" && !st) {
+        state = "unavailable";
+        why = st.error().message;
+    }
+    json::object storage{{"state", state},
+                         {"error", why.empty() ? json::value(nullptr) : json::value(why)},
                          {"uncommitted_in_memory", live.pending_commits},
                          {"uncommitted_limit", live.pending_limit},
                          {"uncommitted_dropped", live.pending_dropped}};

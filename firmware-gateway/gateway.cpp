@@ -89,8 +89,13 @@ GatewayLive Gateway::live() const {
     g.pending_commits = pending_.size();
     g.pending_limit = pending_limit_;
     g.pending_dropped = pending_dropped_;
-    if (store_->data_error()) g.storage_error = store_->data_error()->message;
-    else if (commit_error_) g.storage_error = commit_error_->message;
+    if (!store_->data_available()) {
+        g.storage_state = "unavailable";
+        if (store_->data_error()) g.storage_error = store_->data_error()->message;
+    } else if (commit_error_) {
+        g.storage_state = "failing";
+        g.storage_error = commit_error_->message;
+    }
     if (https_) {
         g.tls_certificate = config_.api.tls_cert;
         g.tls_not_after = https_->certificate_not_after();

@@ -36,7 +36,8 @@ struct GatewayLive {
     std::size_t pending_commits = 0;  ///< closed intervals held in memory, not yet committed
     std::size_t pending_limit = 0;
     std::uint64_t pending_dropped = 0;
-    std::string storage_error;  ///< why intervals are held (empty: the store is writable)
+    std::string storage_state = "ok";  ///< ok | failing (commits fail) | unavailable (the data file cannot be opened)
+    std::string storage_error;         ///< why (empty when ok)
     std::string tls_certificate;
     std::optional<SysS> tls_not_after;
 };

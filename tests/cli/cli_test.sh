@@ -83,7 +83,9 @@ expect_rc 0 "client add" "$ctl" --config "$work/gw.toml" client add liander --ro
 secret1=$(tail -n 1 "$work/out")
 [ ${#secret1} -eq 43 ] && ok || fail "secret is alone on the last line (got '$secret1')"
 [ -f "$work/gw.db" ] && ok || fail "gatewayctl creates the store"
-if sqlite3 "$work/gw.db" "SELECT hash FROM api_secret" | grep -qF "$secret1"; then fail "secret stored in clear"; else ok; fi
+[ "$(stat -c %a "$work/gw.db")" = 640 ] && ok || fail "the store is not readable by others (mode $(stat -c %a "$work/gw.db"))"
+[ "$(stat -c %a "$work/gw-access.db")" = 640 ] && ok || fail "the access store is not readable by others"
+if sqlite3 "$work/gw-access.db" "SELECT hash FROM api_secret" | grep -qF "$secret1"; then fail "secret stored in clear"; else ok; fi
 expect_rc 1 "duplicate client" "$ctl" --config "$work/gw.toml" client add liander --role reader
 expect_in "$work/err" "already exists" "duplicate client message"
 expect_rc 64 "bad role" "$ctl" --config "$work/gw.toml" client add x --role root

@@ -292,7 +292,7 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     REQUIRE(gw->running());
     auto st = status(port);
     REQUIRE_FALSE(st.empty());
-    CHECK(st.at("storage").at("state").as_string() != "ok");
+    CHECK(st.at("storage").at("state").as_string() == "unavailable");
     CHECK(std::string(st.at("storage").at("error").as_string()).find("disk") != std::string::npos);
     CHECK(st.at("storage").at("uncommitted_in_memory").as_int64() >= 1);
     CHECK(read_file(log).find("storage unavailable at start") != std::string::npos);
@@ -332,6 +332,7 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     st = status(port);
     held = st.empty() ? -1 : static_cast<long>(st.at("storage").at("uncommitted_in_memory").as_int64());
     CHECK(held >= 10);
+    CHECK(st.at("storage").at("state").as_string() == "failing");
     CHECK(std::string(st.at("storage").at("error").as_string()).find("full") != std::string::npos);
     CHECK(publishes_while_full <= 20);  // at most what was queued when the disk filled: no storm
     CHECK(log_lines_while_full <= 20);  // summarised, not a line per retry
