@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <ctime>
 #include <list>
 #include <unordered_map>
@@ -84,7 +85,12 @@ std::optional<SysS> certificate_not_after(asio::ssl::context& ctx) {
     if (cert == nullptr) return std::nullopt;
     std::tm tm{};
     if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return std::nullopt;
-    return SysS{seconds{::timegm(&tm)}};
+    // Civil date to seconds without timegm(): time_t is 32 bits on armhf, and certificates
+    // often run past 2038.
+    using namespace std::chrono;
+    const sys_days day = year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
+                         std::chrono::day{static_cast<unsigned>(tm.tm_mday)};
+    return SysS{day} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
 }
 
 namespace detail {

@@ -167,6 +167,7 @@ int Gateway::run() {
     if (store_->data_available()) {
         on_store_ready();
     } else {
+        commit_error_ = store_->data_error();
         log::error(k_log, "storage unavailable at start (", store_->data_error()->message,
                    "): polling goes on; up to ", pending_limit_,
                    " closed intervals are held in memory and committed once the store can be written");
@@ -439,6 +440,7 @@ void Gateway::shutdown() {
             carry.insert(carry.end(), st.carry.begin(), st.carry.end());
         }
         retry_timer_.cancel();
+        if (!store_ready_ && store_->reopen_data()) on_store_ready();  // one last try
         if (store_ready_) flush_pending();
         // The open interval is not data until its end: its state is kept aside for the next start.
         if (!carry.empty() && store_ready_) {
