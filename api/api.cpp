@@ -1,5 +1,5 @@
 // The pull API's request handling: correlation ids, authentication, audit, error responses.
-#include "gw/api.hpp"
+#include "gw/api/api.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -7,8 +7,8 @@
 #include <mutex>
 #include <thread>
 
-#include "gw/log.hpp"
-#include "gw/text.hpp"
+#include "gw/core/log.hpp"
+#include "gw/core/text.hpp"
 #include "params.hpp"
 
 namespace gw {

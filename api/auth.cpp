@@ -1,5 +1,5 @@
 // Authentication and limits.
-#include "gw/auth.hpp"
+#include "gw/api/auth.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "gw/secret.hpp"
+#include "gw/api/secret.hpp"
 
 namespace gw {
 

@@ -1,9 +1,9 @@
 // Query string parsing, correlation ids and error bodies.
-#include "gw/http.hpp"
+#include "gw/api/http.hpp"
 
 #include <openssl/rand.h>
 
-#include "gw/text.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw::http {
 

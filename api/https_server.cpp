@@ -1,5 +1,5 @@
 // Beast HTTPS sessions, and the bounds that keep one client from denying the API to others.
-#include "gw/https_server.hpp"
+#include "gw/api/https_server.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -15,8 +15,8 @@
 #include <list>
 #include <unordered_map>
 
-#include "gw/log.hpp"
-#include "gw/text.hpp"
+#include "gw/core/log.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw {
 

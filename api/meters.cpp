@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
-#include "gw/profile.hpp"
-#include "gw/text.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw {
 

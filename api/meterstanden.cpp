@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "gw/text.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw {
 

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "gw/quantity.hpp"
-#include "gw/text.hpp"
+#include "gw/core/quantity.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw {
 

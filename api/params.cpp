@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "gw/text.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw::api {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "gw/api.hpp"
+#include "gw/api/api.hpp"
 
 namespace gw {
 

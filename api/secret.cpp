@@ -1,5 +1,5 @@
 // PBKDF2 secret hashing on OpenSSL.
-#include "gw/secret.hpp"
+#include "gw/api/secret.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

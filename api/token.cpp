@@ -1,7 +1,7 @@
 // POST /api/v1/token: a bearer token for Basic credentials.
 #include "params.hpp"
 
-#include "gw/text.hpp"
+#include "gw/core/text.hpp"
 
 namespace gw {
 

@@ -1,9 +1,9 @@
 // Bus thread.
-#include "gw/bus_poller.hpp"
+#include "gw/drivers/bus_poller.hpp"
 
 #include <algorithm>
 
-#include "gw/log.hpp"
+#include "gw/core/log.hpp"
 
 namespace gw {
 

@@ -1,5 +1,5 @@
 // Register decoding and encoding.
-#include "gw/decode.hpp"
+#include "gw/drivers/decode.hpp"
 
 #include <bit>
 #include <cmath>

@@ -1,5 +1,5 @@
 // libmodbus-backed link.
-#include "gw/modbus_link.hpp"
+#include "gw/drivers/modbus_link.hpp"
 
 #include <modbus.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <thread>
 
-#include "gw/log.hpp"
+#include "gw/core/log.hpp"
 
 namespace gw {
 

@@ -1,5 +1,5 @@
 // Read planning.
-#include "gw/read_plan.hpp"
+#include "gw/drivers/read_plan.hpp"
 
 #include <algorithm>
 #include <tuple>

@@ -1,10 +1,10 @@
 // Raw register values -> sample.
-#include "gw/sample.hpp"
+#include "gw/drivers/sample.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "gw/decode.hpp"
+#include "gw/drivers/decode.hpp"
 
 namespace gw {
 

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "gw/clock.hpp"
-#include "gw/quantity.hpp"
-#include "gw/secret.hpp"
-#include "gw/setup.hpp"
-#include "gw/store.hpp"
+#include "gw/core/clock.hpp"
+#include "gw/core/quantity.hpp"
+#include "gw/api/secret.hpp"
+#include "gw/daemon/setup.hpp"
+#include "gw/store/store.hpp"
 
 namespace {
 

@@ -3,12 +3,12 @@
 #include <iostream>
 #include <string>
 
-#include "gw/gateway.hpp"
-#include "gw/log.hpp"
-#include "gw/modbus_link.hpp"
-#include "gw/profile.hpp"
-#include "gw/setup.hpp"
-#include "gw/store.hpp"
+#include "gw/daemon/gateway.hpp"
+#include "gw/core/log.hpp"
+#include "gw/drivers/modbus_link.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/daemon/setup.hpp"
+#include "gw/store/store.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // ABB M4M 20 / M4M 30 network analysers.
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
 namespace {

@@ -1,5 +1,5 @@
 // Carlo Gavazzi EM24-DIN: 3-phase energy analyser.
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
 namespace {

@@ -1,5 +1,5 @@
 // The list of built-in profiles.
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw {
 

@@ -1,5 +1,5 @@
 // Eastron SDM630 (v2, MID): 3-phase DIN-rail meter, common at small generation sites.
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
 namespace {

@@ -1,5 +1,5 @@
 // Janitza UMG 96RM and UMG 604: power analysers, common at transfer points.
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
 namespace {

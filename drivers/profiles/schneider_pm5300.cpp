@@ -1,5 +1,5 @@
 // Schneider Electric PowerLogic PM5100 / PM5300 (PM5000 series) power meters.
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
 namespace {

@@ -1,5 +1,5 @@
 // Siemens SENTRON PAC3200 (PAC4200 has the same offsets for these values).
-#include "gw/profile.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
 namespace {

@@ -17,10 +17,10 @@
 #include <set>
 #include <thread>
 
-#include "gw/api.hpp"
-#include "gw/https_server.hpp"
-#include "gw/profile.hpp"
-#include "gw/secret.hpp"
+#include "gw/api/api.hpp"
+#include "gw/api/https_server.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/api/secret.hpp"
 #include "temp_dir.hpp"
 
 

@@ -5,7 +5,7 @@
 
 #include <regex>
 
-#include "gw/text.hpp"
+#include "gw/core/text.hpp"
 
 #include "api_fixture.hpp"
 

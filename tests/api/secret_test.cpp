@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "gw/secret.hpp"
+#include "gw/api/secret.hpp"
 
 TEST_CASE("generated secrets are long, URL-safe and distinct") {
     std::set<std::string> seen;

@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <string>
 
-#include "gw/aggregator.hpp"
-#include "gw/decode.hpp"
-#include "gw/profile.hpp"
+#include "gw/aggregation/aggregator.hpp"
+#include "gw/drivers/decode.hpp"
+#include "gw/drivers/profile.hpp"
 
 using namespace std::chrono;
 

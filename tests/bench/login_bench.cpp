@@ -10,8 +10,8 @@
 
 #include <filesystem>
 
-#include "gw/auth.hpp"
-#include "gw/secret.hpp"
+#include "gw/api/auth.hpp"
+#include "gw/api/secret.hpp"
 
 using namespace std::chrono;
 

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <string>
 
-#include "gw/bus_poller.hpp"
-#include "gw/profile.hpp"
+#include "gw/drivers/bus_poller.hpp"
+#include "gw/drivers/profile.hpp"
 #include "process.hpp"
 
 using namespace std::chrono;

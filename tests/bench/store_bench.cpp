@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "gw/store.hpp"
+#include "gw/store/store.hpp"
 
 using namespace std::chrono;
 

@@ -1,7 +1,7 @@
 // The manual clock used by every time-dependent test.
 #include <doctest/doctest.h>
 
-#include "gw/clock.hpp"
+#include "gw/core/clock.hpp"
 
 using namespace std::chrono;
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <string>
 
-#include "gw/config.hpp"
-#include "gw/profile.hpp"
+#include "gw/core/config.hpp"
+#include "gw/drivers/profile.hpp"
 #include "temp_dir.hpp"
 
 namespace {

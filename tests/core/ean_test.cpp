@@ -1,7 +1,7 @@
 // EAN-18 parsing and GS1 check digits.
 #include <doctest/doctest.h>
 
-#include "gw/ean.hpp"
+#include "gw/core/ean.hpp"
 
 using gw::Ean18;
 

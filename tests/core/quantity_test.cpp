@@ -1,7 +1,7 @@
 // Quantity names and the rounding rules of SPEC section 2.
 #include <doctest/doctest.h>
 
-#include "gw/quantity.hpp"
+#include "gw/core/quantity.hpp"
 
 using gw::Quantity;
 

@@ -1,7 +1,7 @@
 // Interval grid arithmetic and ISO 8601 text.
 #include <doctest/doctest.h>
 
-#include "gw/time.hpp"
+#include "gw/core/time.hpp"
 
 using namespace std::chrono;
 using gw::IntervalGrid;

@@ -1,10 +1,10 @@
 // Aggregation with scripted sample sequences and a manual clock: exact expected results.
 #include <doctest/doctest.h>
 
-#include "gw/aggregator.hpp"
-#include "gw/clock.hpp"
-#include "gw/profile.hpp"
-#include "gw/quantity.hpp"
+#include "gw/aggregation/aggregator.hpp"
+#include "gw/core/clock.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/core/quantity.hpp"
 
 using namespace std::chrono;
 using gw::ClosedInterval;

@@ -14,8 +14,8 @@
 #include <regex>
 #include <thread>
 
-#include "gw/quantity.hpp"
-#include "gw/store.hpp"
+#include "gw/core/quantity.hpp"
+#include "gw/store/store.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "gw/decode.hpp"
+#include "gw/drivers/decode.hpp"
 
 using gw::DataType;
 using gw::RegisterSpec;

@@ -11,9 +11,9 @@
 #include <regex>
 #include <thread>
 
-#include "gw/bus_poller.hpp"
-#include "gw/decode.hpp"
-#include "gw/profile.hpp"
+#include "gw/drivers/bus_poller.hpp"
+#include "gw/drivers/decode.hpp"
+#include "gw/drivers/profile.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 

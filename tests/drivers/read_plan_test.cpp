@@ -1,8 +1,8 @@
 // The read planner merges a meter's registers into the fewest reads allowed.
 #include <doctest/doctest.h>
 
-#include "gw/profile.hpp"
-#include "gw/read_plan.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/drivers/read_plan.hpp"
 
 using gw::Reg;
 using gw::RegFunction;

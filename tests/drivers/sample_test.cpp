@@ -1,8 +1,8 @@
 // From raw register values to a sample: totals, sign convention, CT/VT, plausibility.
 #include <doctest/doctest.h>
 
-#include "gw/profile.hpp"
-#include "gw/sample.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/drivers/sample.hpp"
 
 using gw::Reg;
 

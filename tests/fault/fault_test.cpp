@@ -22,9 +22,9 @@
 #include <sstream>
 #include <thread>
 
-#include "gw/quantity.hpp"
-#include "gw/secret.hpp"
-#include "gw/store.hpp"
+#include "gw/core/quantity.hpp"
+#include "gw/api/secret.hpp"
+#include "gw/store/store.hpp"
 #include "https_client.hpp"
 #include "site.hpp"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <unistd.h>
 
-#include "gw/api.hpp"
-#include "gw/profile.hpp"
-#include "gw/secret.hpp"
+#include "gw/api/api.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/api/secret.hpp"
 
 namespace {
 

@@ -13,9 +13,9 @@
 #include <set>
 #include <thread>
 
-#include "gw/mqtt_forwarder.hpp"
-#include "gw/profile.hpp"
-#include "gw/store.hpp"
+#include "gw/forwarding/mqtt_forwarder.hpp"
+#include "gw/drivers/profile.hpp"
+#include "gw/store/store.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 

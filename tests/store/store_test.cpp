@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gw/store.hpp"
+#include "gw/store/store.hpp"
 #include "temp_dir.hpp"
 
 using namespace std::chrono;

@@ -1,0 +1,167 @@
+// The gateway's configuration: plain structs, parsed from one TOML file and validated in full.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gw/core/ean.hpp"
+#include "gw/core/log.hpp"
+#include "gw/core/registers.hpp"
+
+namespace gw {
+
+enum class MeterType : std::uint8_t { bruto_productie, overdrachtspunt };
+std::string_view meter_type_name(MeterType t);
+
+/// The meter's own convention for the sign of power.
+enum class SignConvention : std::uint8_t { import_positive, export_positive };
+enum class VoltageMode : std::uint8_t { phase_to_neutral, phase_to_phase };
+std::string_view voltage_mode_name(VoltageMode m);
+enum class AveragingMethod : std::uint8_t { samples, energy };
+enum class LinkType : std::uint8_t { tcp, rtu };
+
+struct GatewayConfig {
+    std::string id;
+    int interval_s = 300;
+    log::Level log_level = log::Level::info;
+    bool trust_clock = false;
+};
+
+struct StorageConfig {
+    std::string path;
+    int retention_days = 31;
+};
+
+struct ApiConfig {
+    bool enabled = true;
+    std::string listen_host = "0.0.0.0";
+    std::uint16_t listen_port = 8443;
+    std::string tls_cert;
+    std::string tls_key;
+    int rate_limit_per_minute = 60;
+    int token_lifetime_s = 3600;
+    int max_connections = 32;              ///< in total; when full, the longest-idle one is closed
+    int max_connections_per_address = 8;   ///< from one source address
+    int handshake_timeout_s = 10;          ///< TLS handshake after the TCP connection
+    int request_timeout_s = 10;            ///< a request, from its first byte (or the handshake) to its end
+    int keepalive_timeout_s = 30;          ///< idle wait for the next request on a kept-alive connection
+};
+
+struct MqttConfig {
+    bool enabled = false;
+    std::string uri;  ///< tcp://host:port or ssl://host:port
+    std::string client_id;
+    std::string topic_prefix = "meters";
+    std::string username;       ///< empty: anonymous
+    std::string password_file;  ///< empty: no password
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    int keepalive_s = 30;
+    bool clean_session = false;
+    int reconnect_max_s = 30;
+    int max_inflight = 16;
+    bool uses_tls() const { return uri.rfind("ssl://", 0) == 0; }
+};
+
+struct CustomerConfig {
+    Ean18 klant_ean;
+    std::string name;
+};
+
+struct LinkConfig {
+    std::string id;
+    LinkType type = LinkType::tcp;
+    // TCP
+    std::string host;
+    std::uint16_t port = 502;
+    // RTU
+    std::string device;
+    int baud = 19200;
+    char parity = 'E';
+    int data_bits = 8;
+    int stop_bits = 1;
+    // Both
+    int response_timeout_ms = 500;
+    int byte_timeout_ms = 100;
+    int request_delay_ms = 0;  ///< silence on the bus before each request
+    int retries = 1;           ///< further attempts of one read after a timeout or CRC error
+    int reconnect_max_ms = 30000;
+};
+
+struct PlausibilityLimits {
+    double max_abs_power_kw = 1'000'000;  ///< per total, after CT/VT ratios
+    double min_voltage_v = 0;
+    double max_voltage_v = 1'000'000;
+};
+
+struct MeterConfig {
+    Ean18 meter_ean;
+    Ean18 klant_ean;
+    MeterType type = MeterType::bruto_productie;
+    std::string link;  ///< id of a LinkConfig
+    int unit_id = 1;
+    std::string profile;  ///< built-in profile name, or "custom"
+    RegisterMap registers;  ///< resolved: the profile's map or the custom one
+    int poll_ms = 1000;
+    SignConvention sign = SignConvention::import_positive;
+    double ct_ratio = 1.0;
+    double vt_ratio = 1.0;
+    VoltageMode voltage = VoltageMode::phase_to_neutral;
+    AveragingMethod method = AveragingMethod::samples;
+    PlausibilityLimits limits;
+    double cross_check_tolerance_pct = 5.0;
+    double cross_check_min_kw = 1.0;
+    int max_read_gap = 8;  ///< registers a coalesced read may skip over
+};
+
+struct Config {
+    std::string file;  ///< the path it was read from
+    GatewayConfig gateway;
+    StorageConfig storage;
+    ApiConfig api;
+    MqttConfig mqtt;
+    std::vector<CustomerConfig> customers;
+    std::vector<LinkConfig> links;
+    std::vector<MeterConfig> meters;
+
+    const LinkConfig* find_link(std::string_view id) const;
+    const CustomerConfig* find_customer(const Ean18& klant) const;
+    const MeterConfig* find_meter(const Ean18& meter) const;
+};
+
+/// One finding about the file: where, which key, what was expected.
+struct Diagnostic {
+    std::string file;
+    int line = 0;  ///< 0: unknown
+    int column = 0;
+    std::string key;  ///< dotted key path, e.g. meter[1].registers.p_total.type
+    std::string message;
+    /// "file:line:col: key: message"
+    std::string str() const;
+};
+
+/// Gives the register map of a built-in profile, or nullptr when there is none of that name.
+/// Supplied by the caller so that core does not depend on the drivers.
+using ProfileLookup = std::function<const RegisterMap*(std::string_view name)>;
+
+struct ConfigResult {
+    std::optional<Config> config;  ///< set only when errors is empty
+    std::vector<Diagnostic> errors;
+};
+
+/// Reads and validates a configuration file. All errors are collected, not just the first.
+ConfigResult load_config(const std::string& path, const ProfileLookup& profiles);
+/// The same for text in memory; `file` names it in diagnostics.
+ConfigResult parse_config(std::string_view text, const std::string& file, const ProfileLookup& profiles);
+
+/// Files and devices the configuration refers to that are missing or unreadable
+/// (TLS files, serial devices, the MQTT password and CA files). `--check-config`
+/// prints them as warnings; start-up treats them as errors.
+std::vector<Diagnostic> check_referenced_files(const Config& config);
+
+}  // namespace gw
