@@ -68,7 +68,7 @@ constexpr int k_failed_login_rows = 60;              // a minute, all addresses
 constexpr int k_error_log_lines = 60;                // a minute
 }  // namespace
 
-Api::Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live,
+Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string version, LiveFn live,
          ApiOptions options)
     : config_(config),
       store_(store),

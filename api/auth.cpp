@@ -74,7 +74,7 @@ int run_verification(Verification& job) {
     return checks;
 }
 
-Authenticator::Authenticator(Store& store, const Clock& clock, Limits limits)
+Authenticator::Authenticator(ApiStore& store, const Clock& clock, Limits limits)
     : store_(store), clock_(clock), limits_(limits) {
     if (RAND_bytes(key_.data(), static_cast<int>(key_.size())) != 1) throw std::runtime_error("RAND_bytes failed");
 }

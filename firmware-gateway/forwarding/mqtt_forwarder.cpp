@@ -88,7 +88,7 @@ std::string interval_payload(const Config& c, const MeterConfig& m, const Interv
     return p;
 }
 
-MqttForwarder::MqttForwarder(const Config& config, Store& store, asio::io_context& io, const Clock& clock)
+MqttForwarder::MqttForwarder(const Config& config, Outbox& store, asio::io_context& io, const Clock& clock)
     : config_(config), store_(store), io_(io), clock_(clock), reconnect_timer_(io), mark_timer_(io) {}
 
 MqttForwarder::~MqttForwarder() {

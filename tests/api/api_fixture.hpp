@@ -21,6 +21,7 @@
 #include "gw/api/https_server.hpp"
 #include "gw/drivers/profile.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/store/store.hpp"
 #include "temp_dir.hpp"
 
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gw/aggregation/aggregator.hpp"
+#include "gw/store/store.hpp"
 #include "gw/drivers/decode.hpp"
 #include "gw/drivers/profile.hpp"
 

@@ -12,6 +12,7 @@
 
 #include "gw/api/auth.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/store/store.hpp"
 
 using namespace std::chrono;
 

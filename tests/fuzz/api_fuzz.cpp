@@ -11,6 +11,7 @@
 #include "gw/api/api.hpp"
 #include "gw/drivers/profile.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/store/store.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include "gw/core/config.hpp"
 #include "gw/api/http.hpp"
 #include "gw/core/log.hpp"
-#include "gw/store/store.hpp"
+#include "gw/core/store_api.hpp"
 
 namespace gw {
 
@@ -71,7 +71,7 @@ public:
     /// Runs a function on the Api's thread (asio::post to its io_context).
     using Post = std::function<void(std::function<void()>)>;
 
-    Api(const Config& config, Store& store, const Clock& clock, std::string version, LiveFn live,
+    Api(const Config& config, ApiStore& store, const Clock& clock, std::string version, LiveFn live,
         ApiOptions options = {});
     ~Api();
 
@@ -112,7 +112,7 @@ private:
     void log_request(const Ctx& ctx, int status);
 
     const Config& config_;
-    Store& store_;
+    ApiStore& store_;
     const Clock& clock_;
     std::string version_;
     LiveFn live_;

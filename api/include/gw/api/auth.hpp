@@ -13,7 +13,7 @@
 
 #include "gw/core/clock.hpp"
 #include "gw/api/secret.hpp"
-#include "gw/store/store.hpp"
+#include "gw/core/store_api.hpp"
 
 namespace gw {
 
@@ -83,7 +83,7 @@ public:
         int hash_iterations = k_hash_iterations;    ///< PBKDF2 strength of decoys and re-hashes (tests lower it)
     };
 
-    Authenticator(Store& store, const Clock& clock, Limits limits);
+    Authenticator(ApiStore& store, const Clock& clock, Limits limits);
 
     /// Authenticates an Authorization header value ("Basic ...", "Bearer ..."). A Basic login
     /// that needs a hash check comes back with failure == pending and a Verification to run;
@@ -121,7 +121,7 @@ private:
         SteadyMs updated{};
     };
 
-    Store& store_;
+    ApiStore& store_;
     const Clock& clock_;
     Limits limits_;
     std::array<unsigned char, 32> key_{};                      ///< this process's HMAC key

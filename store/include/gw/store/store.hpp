@@ -11,6 +11,8 @@
 #include "gw/core/config.hpp"
 #include "gw/core/ean.hpp"
 #include "gw/core/error.hpp"
+#include "gw/core/records.hpp"
+#include "gw/core/store_api.hpp"
 #include "gw/core/time.hpp"
 
 namespace gw::sql {
@@ -18,117 +20,6 @@ class Db;
 }
 
 namespace gw {
-
-enum class Quality : std::uint8_t { gemeten, onvolledig };
-std::string_view quality_name(Quality q);
-
-/// Interval flags (bit set).
-inline constexpr std::uint32_t k_flag_cross_check = 1u << 0;  ///< sampled power disagrees with energy delta
-
-/// One closed interval of one meter. Values are interval means in canonical units
-/// (W, var, V) after sign, CT/VT and averaging, and before rounding: rounding is done
-/// where the value is served, so 15/60-minute means are computed from exact parts.
-struct IntervalRecord {
-    Ean18 meter_ean;
-    SysS end;  ///< end stamp: the interval covers [end - interval_s, end)
-    int interval_s = 300;
-    std::optional<double> p_w, q_var, u1_v, u2_v, u3_v;
-    Quality quality = Quality::gemeten;
-    int samples = 0;
-    double coverage = 0;  ///< 0..1
-    std::uint32_t flags = 0;
-
-    /// Same key and the same stored values (what an MQTT `id` promises).
-    bool same_values(const IntervalRecord& o) const;
-};
-
-/// The key of a stored interval (and of its MQTT `id`).
-struct IntervalKey {
-    Ean18 meter_ean;
-    SysS end;
-    friend bool operator==(const IntervalKey&, const IntervalKey&) = default;
-    friend auto operator<=>(const IntervalKey&, const IntervalKey&) = default;
-};
-
-/// Energy register values (canonical Wh/varh, after sign and ratios) at an interval end.
-struct EnergyReading {
-    Ean18 meter_ean;
-    SysS at;
-    std::optional<double> e_import_wh, e_export_wh, eq_import_varh, eq_export_varh;
-};
-
-/// The open interval's accumulated state, kept aside at a clean stop so that the next start
-/// can continue it. It is never data: not served, not published, not counted as stored.
-struct CarryRecord {
-    Ean18 meter_ean;
-    SysS end;  ///< the open interval's end stamp
-    int interval_s = 300;
-    SysMs saved_at;
-    std::int64_t held_ms = 0;  ///< sample-held time inside the interval so far
-    int samples = 0;
-    double p_ws = 0, q_ws = 0;  ///< value x held milliseconds
-    std::array<double, 3> u_ws{};
-    /// The energy reading the interval starts from, where the meter has energy registers.
-    std::optional<SysMs> start_at;
-    std::optional<double> e_import_wh, e_export_wh, eq_import_varh, eq_export_varh;
-};
-
-/// An event recorded with an interval or on its own (link state, cross-check, store recreated).
-struct EventRecord {
-    SysMs at;
-    std::string meter_ean;  ///< empty for gateway-wide events
-    std::string kind;
-    std::string detail;
-};
-
-struct ConsentEvent {
-    std::int64_t id = 0;
-    Ean18 klant_ean;
-    bool granted = false;
-    SysS at;
-    std::string actor;
-};
-
-enum class Role : std::uint8_t { reader, admin };
-std::string_view role_name(Role r);
-
-struct ApiClient {
-    std::string name;
-    Role role = Role::reader;
-    SysS created_at;
-    std::optional<SysS> revoked_at;
-};
-
-struct ApiSecret {
-    std::int64_t id = 0;
-    std::string client;
-    std::string hash;  ///< self-describing slow hash ("pbkdf2-sha256$iter$salt$hash"); never the secret
-    SysS created_at;
-    std::optional<SysS> expires_at;
-};
-
-struct AuditRecord {
-    SysMs at;
-    std::string client;  ///< a known client's name; never a string that failed as a credential
-    std::string correlation_id;
-    std::string method;
-    std::string path;
-    std::string klant_ean;
-    std::string meter_ean;
-    std::optional<SysS> window_start, window_end;
-    std::int64_t rows = 0;
-    int status = 0;
-    std::string detail;  ///< why, where the status alone does not say (a failed login's reason)
-};
-
-struct StoreStats {
-    int schema_version = 0;
-    std::int64_t intervals = 0;
-    std::int64_t pending_forward = 0;
-    std::optional<SysS> oldest_interval, newest_interval, oldest_pending;
-    std::int64_t file_bytes = 0;  ///< both files with their journals
-    std::int64_t wal_bytes = 0;   ///< the data file's write-ahead log
-};
 
 struct OpenOptions {
     /// Create the files (and their schema) when they do not exist.
@@ -159,7 +50,7 @@ struct OpenOptions {
 ///
 /// Errors: every method returns Status/Result; codes are gw::Errc::store_*.
 /// Durability: a committed transaction survives a power cut.
-class Store {
+class Store final : public ApiStore, public Outbox {
 public:
     static constexpr int k_schema_version = 3;
     static constexpr int k_access_schema_version = 1;
@@ -201,14 +92,14 @@ public:
 
     /// Intervals of one meter with `from < end <= to`, ascending, paged.
     Result<std::vector<IntervalRecord>> intervals(const Ean18& meter, SysS from_exclusive, SysS to_inclusive,
-                                                  std::int64_t offset, std::int64_t limit);
+                                                  std::int64_t offset, std::int64_t limit) override;
     Result<std::int64_t> count_intervals(const Ean18& meter, SysS from_exclusive, SysS to_inclusive);
     /// The newest `n` intervals of a meter, newest first.
     Result<std::vector<IntervalRecord>> latest_intervals(const Ean18& meter, std::int64_t n);
     /// End of the newest stored interval of a meter (none yet: nullopt).
-    Result<std::optional<SysS>> latest_end(const Ean18& meter);
+    Result<std::optional<SysS>> latest_end(const Ean18& meter) override;
     Result<std::vector<EnergyReading>> energy_readings(const Ean18& meter, SysS from_exclusive, SysS to_inclusive,
-                                                       std::int64_t offset, std::int64_t limit);
+                                                       std::int64_t offset, std::int64_t limit) override;
 
     // -- the open interval at a clean stop --------------------------------------------------
     /// Replaces the carried state with `records` (one per meter).
@@ -218,17 +109,17 @@ public:
 
     // -- MQTT outbox ----------------------------------------------------------------------
     /// Queued intervals, oldest first (ties by meter), at most `limit`.
-    Result<std::vector<IntervalRecord>> pending_forward(std::int64_t limit);
+    Result<std::vector<IntervalRecord>> pending_forward(std::int64_t limit) override;
     /// Marks acknowledged intervals forwarded, in one transaction.
-    Status mark_forwarded(const std::vector<IntervalKey>& keys, SysMs at);
+    Status mark_forwarded(const std::vector<IntervalKey>& keys, SysMs at) override;
 
     // -- events --------------------------------------------------------------------------
-    Status append_event(const EventRecord& event);
+    Status append_event(const EventRecord& event) override;
     Result<std::vector<EventRecord>> recent_events(std::int64_t limit);
 
     // -- consent (access file) ---------------------------------------------------------------
     Status record_consent(const Ean18& klant, bool granted, SysS at, const std::string& actor);
-    Result<bool> consent_active(const Ean18& klant);
+    Result<bool> consent_active(const Ean18& klant) override;
     /// History, oldest first; all customers when `klant` is null.
     Result<std::vector<ConsentEvent>> consent_history(const Ean18* klant);
 
@@ -237,17 +128,17 @@ public:
     /// Adds a new secret; existing unexpired secrets expire at `old_expire_at` (rotation overlap).
     Status rotate_secret(const std::string& name, const std::string& secret_hash, SysS at, SysS old_expire_at);
     Status revoke_client(const std::string& name, SysS at);
-    Result<std::optional<ApiClient>> client(const std::string& name);
-    Result<std::vector<ApiClient>> clients();
+    Result<std::optional<ApiClient>> client(const std::string& name) override;
+    Result<std::vector<ApiClient>> clients() override;
     /// Secrets still valid at `at` (not expired; the client not revoked).
-    Result<std::vector<ApiSecret>> valid_secrets(const std::string& name, SysS at);
+    Result<std::vector<ApiSecret>> valid_secrets(const std::string& name, SysS at) override;
     /// Replaces a secret's hash by a stronger one of the same secret (re-hashing at login).
-    Status update_secret_hash(std::int64_t secret_id, const std::string& hash);
+    Status update_secret_hash(std::int64_t secret_id, const std::string& hash) override;
 
     // -- audit ---------------------------------------------------------------------------
     Status append_audit(const AuditRecord& record);
     /// Several audit rows in one transaction (one fsync).
-    Status append_audit(const std::vector<AuditRecord>& records);
+    Status append_audit(const std::vector<AuditRecord>& records) override;
     Result<std::vector<AuditRecord>> recent_audit(std::int64_t limit);
 
     // -- upkeep --------------------------------------------------------------------------
@@ -258,13 +149,13 @@ public:
     /// Copies the write-ahead log into the data file (without waiting for readers), so that
     /// the log restarts small: called after each round of interval commits.
     Status checkpoint();
-    Result<StoreStats> stats();
+    Result<StoreStats> stats() override;
     /// `PRAGMA integrity_check` of both files: "ok" or the problems found.
     Result<std::string> integrity_check();
     /// Changes whenever another connection (another process: the admin CLI, the daemon) commits
     /// to either file; with the caller's own write counter it tells whether anything read
     /// earlier may be stale.
-    Result<std::int64_t> data_version();
+    Result<std::int64_t> data_version() override;
     /// The value of a read-only PRAGMA of the data connection (journal_mode, synchronous, ...),
     /// or of the access connection with the prefix "access." ("access.journal_mode").
     Result<std::string> pragma(std::string_view name);

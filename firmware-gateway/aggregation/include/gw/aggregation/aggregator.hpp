@@ -10,7 +10,7 @@
 
 #include "gw/core/config.hpp"
 #include "gw/drivers/sample.hpp"
-#include "gw/store/store.hpp"
+#include "gw/core/records.hpp"
 #include "gw/core/time.hpp"
 
 namespace gw {

@@ -12,7 +12,7 @@
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
 #include "gw/core/log.hpp"
-#include "gw/store/store.hpp"
+#include "gw/core/store_api.hpp"
 
 namespace mqtt {
 class async_client;
@@ -39,7 +39,7 @@ std::string status_topic(const Config& config);
 /// Paho's thread and only post to that io_context.
 class MqttForwarder {
 public:
-    MqttForwarder(const Config& config, Store& store, boost::asio::io_context& io, const Clock& clock);
+    MqttForwarder(const Config& config, Outbox& store, boost::asio::io_context& io, const Clock& clock);
     ~MqttForwarder();
 
     /// Reads the password file and starts connecting. Errors: the password file is unreadable.
@@ -68,7 +68,7 @@ private:
     void flush_marks();
 
     const Config& config_;
-    Store& store_;
+    Outbox& store_;
     boost::asio::io_context& io_;
     const Clock& clock_;
     std::unique_ptr<mqtt::async_client> client_;
