@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include "gw/core/json.hpp"
 #include "gw/core/text.hpp"
 
 namespace gw::http {
@@ -114,13 +115,9 @@ Response error_response(int status, std::string_view code, std::string_view mess
     Response r;
     r.status = status;
     r.no_store = true;
-    r.body = "{\"error\":{\"code\":";
-    append_json_quoted(r.body, code);
-    r.body += ",\"message\":";
-    append_json_quoted(r.body, message);
-    r.body += ",\"correlation_id\":";
-    append_json_quoted(r.body, corr);
-    r.body += "}}";
+    JsonWriter w;
+    w.object().key("error").object().field("code", code).field("message", message).field("correlation_id", corr);
+    r.body = std::move(w.end().end()).take();
     return r;
 }
 

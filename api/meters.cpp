@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "gw/drivers/profile.hpp"
+#include "gw/core/json.hpp"
 #include "gw/core/text.hpp"
 
 namespace gw {
@@ -24,7 +25,9 @@ http::Response Api::meters(Ctx& ctx) {
     const bool all = wanted.empty();
     if (all)
         for (const auto& c : config_.customers) wanted.push_back(c.klant_ean);
-    std::string meters_json, missing_json;
+    JsonWriter found, missing;
+    found.array();
+    missing.array();
     std::int64_t rows = 0;
     for (const auto& klant : wanted) {
         const char* reason = nullptr;
@@ -36,18 +39,16 @@ http::Response Api::meters(Ctx& ctx) {
             if (!*ok) reason = "geen_toestemming";
         }
         if (reason) {
-            if (!missing_json.empty()) missing_json += ',';
-            missing_json += "{\"klant_ean\":" + json_quote(klant.str()) + ",\"reden\":\"" + reason + "\"}";
+            missing.object().field("klant_ean", klant.str()).field("reden", reason).end();
             continue;
         }
         for (const auto& m : config_.meters) {
             if (m.klant_ean != klant) continue;
             auto last = store_.latest_end(m.meter_ean);
             if (!last) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + last.error().message);
-            if (!meters_json.empty()) meters_json += ',';
-            meters_json += "{\"klant_ean\":" + json_quote(klant.str()) + ",\"meter_ean\":" + json_quote(m.meter_ean.str()) +
-                           ",\"meter_type\":\"" + std::string(meter_type_name(m.type)) +
-                           "\",\"datum_laatste_meting\":" + opt_time_json(*last) + "}";
+            found.object().field("klant_ean", klant.str()).field("meter_ean", m.meter_ean.str());
+            found.field("meter_type", meter_type_name(m.type)).key("datum_laatste_meting");
+            (*last ? found.string(format_utc(**last)) : found.null()).end();
             ++rows;
         }
     }
@@ -55,7 +56,9 @@ http::Response Api::meters(Ctx& ctx) {
     if (wanted.size() == 1) ctx.audit.klant_ean = wanted.front().to_string();
     http::Response r;
     r.no_store = true;
-    r.body = "{\"meters\":[" + meters_json + "],\"niet_beschikbaar\":[" + missing_json + "]}";
+    JsonWriter body;
+    body.object().key("meters").raw(std::move(found.end()).take()).key("niet_beschikbaar");
+    r.body = std::move(body.raw(std::move(missing.end()).take()).end()).take();
     return r;
 }
 

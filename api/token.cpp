@@ -1,7 +1,7 @@
 // POST /api/v1/token: a bearer token for Basic credentials.
 #include "params.hpp"
 
-#include "gw/core/text.hpp"
+#include "gw/core/json.hpp"
 
 namespace gw {
 
@@ -14,8 +14,10 @@ http::Response Api::token(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, {})) return error(ctx, 400, "invalid_parameter", *bad);
     http::Response r;
     r.no_store = true;
-    r.body = "{\"access_token\":" + json_quote(auth_.issue_token(*ctx.who)) +
-             ",\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(config_.api.token_lifetime_s) + "}";
+    JsonWriter w;
+    w.object().field("access_token", auth_.issue_token(*ctx.who)).field("token_type", "Bearer");
+    w.key("expires_in").integer(config_.api.token_lifetime_s).end();
+    r.body = std::move(w).take();
     return r;
 }
 

@@ -1,5 +1,5 @@
-// Store-and-forward over MQTT (SPEC 4): the SQLite outbox is the source of truth; Paho only
-// carries the messages that are in flight.
+// Store-and-forward over MQTT (SPEC 4): the store's outbox is the source of truth; the MQTT
+// client only carries the messages that are in flight.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -7,16 +7,13 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <utility>
 
+#include "gw/core/backoff.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
 #include "gw/core/log.hpp"
 #include "gw/core/store_api.hpp"
-
-namespace mqtt {
-class async_client;
-}
+#include "gw/forwarding/publisher.hpp"
 
 namespace gw {
 
@@ -26,64 +23,68 @@ std::string interval_topic(const Config& config, const MeterConfig& meter);
 std::string status_topic(const Config& config);
 
 /// Publishes every committed interval with QoS 1, oldest first, and marks it forwarded only
-/// on the broker's PUBACK. Paho's persistence and offline buffering are off: a message that
-/// was not acknowledged stays pending in the store and is sent again after a reconnect or a
-/// restart. Memory holds only the in-flight window, however long the outage.
+/// on the broker's PUBACK. A message that was not acknowledged stays pending in the outbox and
+/// is sent again after a reconnect or a restart. Memory holds only the in-flight window, however
+/// long the outage.
 ///
-/// Acknowledgements are marked in the store in batches (one transaction per batch). When the
+/// Acknowledgements are marked in the outbox in batches (one transaction per batch). When the
 /// store cannot write them (a full disk), the acknowledged intervals are remembered and never
 /// published again in this run; publishing pauses and the marks are retried with a backoff
 /// (0.5 s doubling up to mqtt.reconnect_max_s), so a failing store never causes a publish storm.
 ///
-/// Thread-safety: all methods on the io thread that owns the Store. Paho's callbacks run on
-/// Paho's thread and only post to that io_context.
+/// Thread-safety: all methods on the io thread that owns the outbox. The publisher's callbacks
+/// only post to that io_context.
 class MqttForwarder {
 public:
-    MqttForwarder(const Config& config, Outbox& store, boost::asio::io_context& io, const Clock& clock);
+    /// Without a publisher, start() makes the Paho one from the configuration.
+    MqttForwarder(const Config& config, Outbox& outbox, boost::asio::io_context& io, const Clock& clock,
+                  std::unique_ptr<Publisher> publisher = nullptr);
     ~MqttForwarder();
 
-    /// Reads the password file and starts connecting. Errors: the password file is unreadable.
+    /// Reads the password file and starts connecting. Errors: the password file is unreadable,
+    /// the URI is refused.
     Status start();
     /// New intervals were committed: send them if connected.
     void kick();
-    /// Publishes the retained "offline", disconnects (bounded wait).
+    /// Records what was acknowledged, publishes the retained "offline", disconnects (bounded wait).
     void stop();
 
     /// "connected", "connecting", or "disconnected: why" (for /api/v1/status).
     std::string state() const { return state_; }
+    bool connected() const { return connected_; }
     std::size_t in_flight() const { return in_flight_.size(); }
     /// Messages handed to the broker in this run (each publish, including repeats after a reconnect).
     std::uint64_t publishes() const { return publishes_; }
 
 private:
+    /// Runs `fn` on the io thread, unless this forwarder is gone by then.
+    void post(std::function<void()> fn);
     void connect();
     void on_connected();
     void on_connect_failed(int rc, const std::string& why);
     void on_lost(const std::string& cause);
-    void schedule_reconnect();
     void drain();
-    void on_ack(const Ean18& meter, SysS end);
-    void on_publish_failed(const Ean18& meter, SysS end, const std::string& why);
+    void on_ack(const IntervalKey& key);
+    void on_publish_failed(const IntervalKey& key, const std::string& why);
     void schedule_marks(std::chrono::milliseconds after);
     void flush_marks();
 
     const Config& config_;
-    Outbox& store_;
+    Outbox& outbox_;
     boost::asio::io_context& io_;
     const Clock& clock_;
-    std::unique_ptr<mqtt::async_client> client_;
+    std::unique_ptr<Publisher> publisher_;
     boost::asio::steady_timer reconnect_timer_, mark_timer_;
-    std::string password_;
+    Backoff reconnect_backoff_, mark_backoff_;
     std::string state_ = "disconnected: not started";
     bool connected_ = false;
     bool connecting_ = false;
     bool stopping_ = false;
-    int failures_ = 0;
-    std::uint64_t epoch_ = 0;  ///< bumped per connection: late callbacks of an old one are ignored
+    std::uint64_t epoch_ = 0;          ///< bumped per connection: late callbacks of an old one are ignored
     std::set<IntervalKey> in_flight_;  ///< awaiting PUBACK
-    std::set<IntervalKey> acked_;      ///< acknowledged, not yet marked in the store
+    std::set<IntervalKey> acked_;      ///< acknowledged, not yet marked in the outbox
     bool marks_armed_ = false;
-    int mark_failures_ = 0;
+    bool marks_failing_ = false;
     std::uint64_t publishes_ = 0;
     log::Summary mark_errors_{log::Level::error, "mqtt",
                               "acknowledged intervals cannot be marked in the store (they are not sent again)"};
