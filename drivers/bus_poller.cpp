@@ -10,7 +10,11 @@ namespace gw {
 using namespace std::chrono;
 
 BusPoller::BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock, Sink sink)
-    : link_(std::move(link)), meters_(std::move(meters)), clock_(clock), sink_(std::move(sink)) {
+    : BusPoller(make_register_reader(link), std::move(meters), clock, std::move(sink)) {}
+
+BusPoller::BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters, const Clock& clock,
+                     Sink sink)
+    : link_(std::move(reader)), meters_(std::move(meters)), clock_(clock), sink_(std::move(sink)) {
     for (const auto& m : meters_) {
         plans_.push_back(plan_reads(m.registers, needed_registers(m), static_cast<unsigned>(m.max_read_gap)));
     }
@@ -24,12 +28,12 @@ BusPoller::~BusPoller() { stop(); }
 std::chrono::milliseconds BusPoller::progress_deadline() const {
     long long worst = 0;
     for (std::size_t i = 0; i < meters_.size(); ++i) {
-        const auto& l = link_.config();
+        const auto& l = link_->config();
         const long long poll = 8LL * meters_[i].poll_ms;
         const long long requests = static_cast<long long>(plans_[i].transactions()) * (l.retries + 1);
         worst = std::max(worst, poll + requests * (l.response_timeout_ms + l.request_delay_ms));
     }
-    return milliseconds{worst + link_.config().reconnect_max_ms + 10'000};
+    return milliseconds{worst + link_->config().reconnect_max_ms + 10'000};
 }
 
 void BusPoller::start() {
@@ -45,7 +49,7 @@ void BusPoller::stop() {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
-    link_.close();
+    link_->close();
 }
 
 PollResult BusPoller::poll_once(std::size_t i) {
@@ -64,7 +68,7 @@ PollResult BusPoller::poll_once(std::size_t i) {
         const ReadBlock& blk = plan.blocks[b];
         buffers_[b].resize(blk.count);
         ++r.transactions;
-        Status st = link_.read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(), clock_.steady_now());
+        Status st = link_->read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(), clock_.steady_now());
         if (!st) error = st.error();
     }
     const SteadyMs steady = clock_.steady_now();
@@ -96,7 +100,7 @@ PollResult BusPoller::poll_once(std::size_t i) {
             case Errc::value_implausible: ++c.implausible; break;
             default: ++c.not_available; break;
         }
-        error->message = "meter " + m.meter_ean.to_string() + " (link " + link_.config().id + ", unit " +
+        error->message = "meter " + m.meter_ean.to_string() + " (link " + link_->config().id + ", unit " +
                          std::to_string(m.unit_id) + "): " + error->message;
         r.error = error;
     } else {
@@ -104,7 +108,7 @@ PollResult BusPoller::poll_once(std::size_t i) {
     }
     consecutive_timeouts_[i] = error && error->code == Errc::modbus_timeout ? consecutive_timeouts_[i] + 1 : 0;
     r.counters = c;
-    r.link_up = link_.connected();
+    r.link_up = link_->connected();
     return r;
 }
 
@@ -128,10 +132,10 @@ void BusPoller::run() {
             const int factor = 1 << std::min(consecutive_timeouts_[i] - 1, 3);
             due = now + period * factor;
         }
-        if (!link_.connected()) due = std::max(due, link_.next_attempt());
+        if (!link_->connected()) due = std::max(due, link_->next_attempt());
         if (r.link_up != link_was_up_) {
-            if (r.link_up) log::info("modbus", "link ", link_.config().id, " up");
-            else log::warn("modbus", "link ", link_.config().id, " down: ", r.error ? r.error->message : "");
+            if (r.link_up) log::info("modbus", "link ", link_->config().id, " up");
+            else log::warn("modbus", "link ", link_->config().id, " down: ", r.error ? r.error->message : "");
             link_was_up_ = r.link_up;
         }
         if (r.error) log::debug("modbus", r.error->message);

@@ -48,6 +48,10 @@ std::string modbus_exception_name(int code) {
 
 ModbusLink::ModbusLink(LinkConfig config) : config_(std::move(config)) {}
 
+std::unique_ptr<RegisterReader> make_register_reader(const LinkConfig& link) {
+    return std::make_unique<ModbusLink>(link);
+}
+
 ModbusLink::~ModbusLink() {
     close();
     if (ctx_ != nullptr) modbus_free(ctx_);

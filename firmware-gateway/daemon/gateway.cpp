@@ -116,7 +116,7 @@ bool Gateway::check_clock() {
     const SteadyMs now = clock_.steady_now();
     if (clock_checked_ != SteadyMs{} && now - clock_checked_ < seconds{10}) return false;
     clock_checked_ = now;
-    if (systemd::kernel_clock_synchronised()) {
+    if (clock_.synchronised()) {
         clock_trusted_ = true;
         log::info(k_log, "the kernel reports the clock synchronised; intervals are being stamped from now on");
         systemd::notify("STATUS=running");

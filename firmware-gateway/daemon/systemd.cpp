@@ -1,8 +1,7 @@
-// sd_notify(3) protocol and the kernel's clock synchronisation flag.
+// sd_notify(3) protocol.
 #include "gw/daemon/systemd.hpp"
 
 #include <sys/socket.h>
-#include <sys/timex.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -36,12 +35,6 @@ std::optional<std::chrono::microseconds> watchdog_period() {
     const long long v = std::atoll(usec);
     if (v <= 0) return std::nullopt;
     return std::chrono::microseconds{v};
-}
-
-bool kernel_clock_synchronised() {
-    timex tx{};
-    const int state = ::adjtimex(&tx);
-    return state != -1 && state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
 }
 
 }  // namespace gw::systemd

@@ -13,6 +13,7 @@
 
 #include "gw/drivers/bus_poller.hpp"
 #include "gw/drivers/decode.hpp"
+#include "gw/drivers/modbus_link.hpp"
 #include "gw/drivers/profile.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"

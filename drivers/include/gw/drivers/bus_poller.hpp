@@ -13,7 +13,7 @@
 
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
-#include "gw/drivers/modbus_link.hpp"
+#include "gw/drivers/register_reader.hpp"
 #include "gw/drivers/read_plan.hpp"
 #include "gw/drivers/sample.hpp"
 
@@ -48,7 +48,7 @@ struct PollResult {
     std::size_t transactions = 0;  ///< Modbus requests this poll needed
 };
 
-/// Owns one ModbusLink and a thread that polls the link's meters, each at its `poll_ms`, one
+/// Owns one link (a RegisterReader) and a thread that polls the link's meters, each at its `poll_ms`, one
 /// request at a time. Links run in parallel, each on its own BusPoller.
 ///
 /// Scheduling: each meter has a due time on the steady clock; the earliest due meter is read
@@ -61,7 +61,10 @@ class BusPoller {
 public:
     using Sink = std::function<void(PollResult&&)>;
 
+    /// Polls over the link's own transport (make_register_reader).
     BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock, Sink sink);
+    /// Polls over `reader` (another transport, or a scripted one in tests).
+    BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters, const Clock& clock, Sink sink);
     ~BusPoller();
     BusPoller(const BusPoller&) = delete;
     BusPoller& operator=(const BusPoller&) = delete;
@@ -70,12 +73,12 @@ public:
     /// Stops polling and joins the thread; an in-flight request finishes first (bounded by timeouts).
     void stop();
 
-    const LinkConfig& link() const { return link_.config(); }
+    const LinkConfig& link() const { return link_->config(); }
     const std::vector<MeterConfig>& meters() const { return meters_; }
     const ReadPlan& plan(std::size_t meter) const { return plans_[meter]; }
     /// Requests and wire bytes so far (read after stop(), or accept a racy figure).
-    std::uint64_t requests() const { return link_.requests(); }
-    std::uint64_t wire_bytes() const { return link_.wire_bytes(); }
+    std::uint64_t requests() const { return link_->requests(); }
+    std::uint64_t wire_bytes() const { return link_->wire_bytes(); }
 
     /// When the bus thread last finished a poll (steady clock); for the watchdog. Thread-safe.
     SteadyMs last_progress() const { return SteadyMs{std::chrono::milliseconds{progress_ms_.load()}}; }
@@ -89,7 +92,7 @@ public:
 private:
     void run();
 
-    ModbusLink link_;
+    std::unique_ptr<RegisterReader> link_;
     std::vector<MeterConfig> meters_;
     std::vector<ReadPlan> plans_;
     std::vector<MeterCounters> counters_;

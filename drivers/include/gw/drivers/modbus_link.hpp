@@ -1,12 +1,14 @@
 // One Modbus link (TCP or RTU) over libmodbus: connect with backoff, flush, timed reads, named errors.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
 #include "gw/core/config.hpp"
 #include "gw/core/error.hpp"
 #include "gw/core/time.hpp"
+#include "gw/drivers/register_reader.hpp"
 
 struct _modbus;
 
@@ -16,41 +18,33 @@ namespace gw {
 /// and write it. The error names the device and the likely fix.
 Status check_serial_device(const std::string& device);
 
-/// A Modbus link: one libmodbus context.
-///
-/// Thread-safety: none; a libmodbus context is not thread-safe. One link belongs to one bus
-/// thread, which takes turns for all meters on the link.
-///
-/// Errors (gw::Errc): modbus_connect (cannot connect, or the connection was lost: the link
-/// closes itself and reconnects on a later call, after a capped exponential backoff; we do not
-/// use libmodbus' own link recovery, which can loop and block), modbus_timeout, modbus_crc,
-/// modbus_bad_reply (wrong length, wrong function, malformed), modbus_exception (the message
-/// names the exception code). None is fatal.
-class ModbusLink {
+/// A RegisterReader on one libmodbus context (TCP or RTU). We do not use libmodbus' own link
+/// recovery, which can loop and block: the link closes itself and reconnects with a backoff.
+class ModbusLink final : public RegisterReader {
 public:
     explicit ModbusLink(LinkConfig config);
     ~ModbusLink();
     ModbusLink(const ModbusLink&) = delete;
     ModbusLink& operator=(const ModbusLink&) = delete;
 
-    const LinkConfig& config() const { return config_; }
-    bool connected() const { return connected_; }
+    const LinkConfig& config() const override { return config_; }
+    bool connected() const override { return connected_; }
 
     /// Connects unless connected; refuses early (without I/O) while the backoff runs.
     Status ensure_connected(SteadyMs now);
     /// When the next connection attempt may be made (now, if connected).
-    SteadyMs next_attempt() const { return next_attempt_; }
-    void close();
+    SteadyMs next_attempt() const override { return next_attempt_; }
+    void close() override;
 
     /// Reads `count` registers from `start` of unit `unit` into `out`. Flushes the line and
     /// keeps the link's request delay first; retries timeouts and CRC/format errors up to the
     /// link's `retries`. Exception replies are not retried (the meter meant them).
     Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count, std::uint16_t* out,
-                SteadyMs now);
+                SteadyMs now) override;
 
     /// Requests sent and bytes on the wire (request + expected reply), for bus-time figures.
-    std::uint64_t requests() const { return requests_; }
-    std::uint64_t wire_bytes() const { return wire_bytes_; }
+    std::uint64_t requests() const override { return requests_; }
+    std::uint64_t wire_bytes() const override { return wire_bytes_; }
 
 private:
     Status connect(SteadyMs now);
@@ -61,8 +55,8 @@ private:
     bool connected_ = false;
     int connect_failures_ = 0;
     SteadyMs next_attempt_{};
-    std::uint64_t requests_ = 0;
-    std::uint64_t wire_bytes_ = 0;
+    std::atomic<std::uint64_t> requests_{0};
+    std::atomic<std::uint64_t> wire_bytes_{0};
 };
 
 /// "exception 2 (illegal data address)" and the like.

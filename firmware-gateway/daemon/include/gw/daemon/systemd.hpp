@@ -12,7 +12,4 @@ bool notify(const std::string& state);
 /// The watchdog period systemd expects pings within ($WATCHDOG_USEC), if it set one for us.
 std::optional<std::chrono::microseconds> watchdog_period();
 
-/// True when the kernel reports the clock synchronised (adjtimex without STA_UNSYNC).
-bool kernel_clock_synchronised();
-
 }  // namespace gw::systemd
