@@ -190,51 +190,6 @@ bool all_delivered(Site& site, Subscriber& sub, seconds timeout) {
 
 }  // namespace
 
-TEST_CASE("the payload and topic follow SPEC 4") {
-    auto res = gw::parse_config(R"(
-[gateway]
-id = "site-0001"
-[storage]
-path = "/tmp/x.db"
-[api]
-enabled = false
-[mqtt]
-enabled = true
-uri = "tcp://127.0.0.1:1883"
-[[customer]]
-klant_ean = "871685900000000011"
-[[link]]
-id = "lan"
-type = "tcp"
-host = "127.0.0.1"
-[[meter]]
-meter_ean = "871685900000000035"
-klant_ean = "871685900000000011"
-meter_type = "overdrachtspunt"
-link = "lan"
-unit_id = 1
-profile = "eastron-sdm630"
-)", "t.toml", [](std::string_view n) { return &gw::find_profile(n)->map; });
-    REQUIRE(res.config.has_value());
-    const auto& c = *res.config;
-    gw::IntervalRecord r{*gw::Ean18::parse(MA), gw::SysS{seconds{1'795'435'200 - 3600 + 300 * 11}}};
-    r.interval_s = 300;
-    r.p_w = -1'234'400;
-    r.q_var = 12'000;
-    r.u1_v = 231.35;
-    r.u2_v = 230.9;
-    r.u3_v = 231.0;
-    r.samples = 298;
-    r.coverage = 0.9933;
-    CHECK(gw::interval_topic(c, c.meters[0]) == "meters/site-0001/871685900000000011/871685900000000035/interval");
-    CHECK(gw::status_topic(c) == "meters/site-0001/status");
-    CHECK(gw::interval_payload(c, c.meters[0], r) ==
-          R"({"id":"871685900000000035/2026-11-23T11:55:00Z","gateway_id":"site-0001","klant_ean":"871685900000000011",)"
-          R"("meter_ean":"871685900000000035","meter_type":"overdrachtspunt","tijd":"2026-11-23T11:55:00Z","interval_s":300,)"
-          R"("actief_vermogen_kw":-1234,"blind_vermogen_kvar":12,"spanning_l1_v":231.4,"spanning_l2_v":230.9,)"
-          R"("spanning_l3_v":231.0,"kwaliteit":"gemeten","monsters":298,"dekking":0.99})");
-}
-
 TEST_CASE("every interval is delivered, and the retained status says online") {
     gw::test::TempDir dir;
     Broker broker(dir);

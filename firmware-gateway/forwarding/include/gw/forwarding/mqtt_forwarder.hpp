@@ -55,6 +55,8 @@ public:
     std::size_t in_flight() const { return in_flight_.size(); }
     /// Messages handed to the broker in this run (each publish, including repeats after a reconnect).
     std::uint64_t publishes() const { return publishes_; }
+    /// Failed attempts in a row to record acknowledgements in the outbox (0: they are recorded).
+    int mark_failures() const { return mark_backoff_.failures(); }
 
 private:
     /// Runs `fn` on the io thread, unless this forwarder is gone by then.
