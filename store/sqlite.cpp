@@ -73,7 +73,7 @@ std::string Use::text(int col) const {
 
 Db::~Db() { close(); }
 
-Status Db::open(const std::string& path, bool create) {
+Status Db::open(const std::string& path, bool create, int busy_timeout_ms) {
     close();
     path_ = path;
     const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
@@ -83,7 +83,7 @@ Status Db::open(const std::string& path, bool create) {
         return e;
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
     return {};
 }
 

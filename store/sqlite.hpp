@@ -98,8 +98,8 @@ public:
     Db& operator=(const Db&) = delete;
 
     /// Opens `path` (SQLITE_OPEN_READWRITE, plus CREATE when `create`), with extended result
-    /// codes and a 5 s busy timeout.
-    Status open(const std::string& path, bool create);
+    /// codes and a busy timeout (how long to wait for another connection's lock).
+    Status open(const std::string& path, bool create, int busy_timeout_ms = 5000);
     void close();
     bool is_open() const { return db_ != nullptr; }
     const std::string& path() const { return path_; }

@@ -87,14 +87,14 @@ struct Check {
 
 /// Opens `path`, identifies it and runs `quick_check`. Failures that are not proven damage
 /// come back with damaged = false.
-Check open_and_check(sql::Db& db, const std::string& path, const FileSpec& spec, bool create) {
+Check open_and_check(sql::Db& db, const std::string& path, const FileSpec& spec, bool create, int busy_ms) {
     Check c;
     bool existed = false;
     if (Status st = precheck(path, create, existed); !st) {
         c.status = st;
         return c;
     }
-    if (Status st = db.open(path, false); !st) {
+    if (Status st = db.open(path, false, busy_ms); !st) {
         c.status = st;
         return c;
     }
@@ -265,12 +265,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const OpenOp
 }
 
 Status Store::open_access() {
-    Check c = open_and_check(*access_, access_path_, k_access, options_.create);
+    Check c = open_and_check(*access_, access_path_, k_access, options_.create, options_.busy_timeout_ms);
     if (c.damaged && options_.move_damaged_aside) {
         access_->close();
         auto aside = move_aside(access_path_, c.status.error().message);
         if (!aside) return aside.error();
-        c = open_and_check(*access_, access_path_, k_access, true);
+        c = open_and_check(*access_, access_path_, k_access, true, options_.busy_timeout_ms);
         if (c.status) c.status = migrate(*access_, k_access);
         if (c.status) {
             const std::string recovered = recover_access_rows(*access_, *aside);
@@ -285,7 +285,7 @@ Status Store::open_access() {
 }
 
 Status Store::open_data() {
-    Check c = open_and_check(*data_, path_, k_data, options_.create);
+    Check c = open_and_check(*data_, path_, k_data, options_.create, options_.busy_timeout_ms);
     if (c.damaged && options_.move_damaged_aside) {
         data_->close();
         const std::string problem = c.status.error().message;
@@ -297,7 +297,7 @@ Status Store::open_data() {
         open_events_.push_back({time_point_cast<milliseconds>(system_clock::now()), "", "store_recreated",
                                 "damaged store moved to " + *aside + ": " + problem +
                                     (recovered.empty() ? "" : "; recovered " + recovered)});
-        c = open_and_check(*data_, path_, k_data, true);
+        c = open_and_check(*data_, path_, k_data, true, options_.busy_timeout_ms);
     }
     if (!c.status) {
         data_->close();

@@ -3,11 +3,13 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/timex.h>
 #include <sys/un.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <boost/asio/post.hpp>
 #include <cmath>
+#include <future>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -16,8 +18,11 @@
 
 #include "gw/core/quantity.hpp"
 #include "gw/store/store.hpp"
-#include "process.hpp"
-#include "temp_dir.hpp"
+#include "gw/api/secret.hpp"
+#include "gw/daemon/gateway.hpp"
+#include "gw/daemon/setup.hpp"
+#include "https_client.hpp"
+#include "site.hpp"
 
 using namespace std::chrono;
 
@@ -45,87 +50,33 @@ std::vector<Truth> read_truth(const std::string& file) {
     return out;
 }
 
-std::string config(const std::string& db, int port_a, int port_b, int interval_s = 5) {
-    std::string c = R"(
-[gateway]
-id = "test-site"
-interval_s = INTERVAL
-log_level = "debug"
-trust_clock = true
-[storage]
-path = "DB"
-[api]
-enabled = false
-[[customer]]
-klant_ean = "871685900000000011"
-[[link]]
-id = "a"
-type = "tcp"
-host = "127.0.0.1"
-port = PORT_A
-response_timeout_ms = 200
-reconnect_max_ms = 1000
-[[link]]
-id = "b"
-type = "tcp"
-host = "127.0.0.1"
-port = PORT_B
-response_timeout_ms = 200
-reconnect_max_ms = 1000
-[[meter]]
-meter_ean = "871685900000000028"
-klant_ean = "871685900000000011"
-meter_type = "bruto_productie"
-link = "a"
-unit_id = 1
-profile = "eastron-sdm630"
-poll_ms = 200
-[[meter]]
-meter_ean = "871685900000000035"
-klant_ean = "871685900000000011"
-meter_type = "overdrachtspunt"
-link = "b"
-unit_id = 1
-profile = "carlo-gavazzi-em24"
-poll_ms = 200
-)";
-    c = std::regex_replace(c, std::regex("INTERVAL"), std::to_string(interval_s));
-    c = std::regex_replace(c, std::regex("DB"), db);
-    c = std::regex_replace(c, std::regex("PORT_A"), std::to_string(port_a));
-    return std::regex_replace(c, std::regex("PORT_B"), std::to_string(port_b));
-}
-
-std::unique_ptr<gw::test::Process> start_sim(gw::test::TempDir& dir, const std::string& profile, const std::string& truth,
-                                             int& port) {
-    auto p = std::make_unique<gw::test::Process>(
-        std::vector<std::string>{GW_METER_SIM, "--tcp", "127.0.0.1:0", "--profile", profile, "--scenario", "swing",
-                                 "--peak-kw", "40", "--noise-v", "0.1", "--truth", truth, "--print-s", "0"},
-        dir.file("sim.log"));
-    auto line = p->wait_for_line("listening", seconds{5});
-    REQUIRE(line.has_value());
-    port = std::stoi(line->substr(line->rfind(':') + 1));
-    return p;
-}
-
 /// Two simulated meters (SDM630 and EM24 on their own TCP ports) and a gateway config for them.
 struct Site {
-    int port_a = 0, port_b = 0;
-    std::unique_ptr<gw::test::Process> sim_a, sim_b;
+    std::unique_ptr<gw::test::SimProcess> sim_a, sim_b;
+    gw::test::SiteConfig cfg;
     std::string db;
     /// `dead_b`: the second meter's link points at a port where nothing listens.
-    Site(gw::test::TempDir& dir, int interval_s = 5, bool trust_clock = true, bool dead_b = false) : db(dir.file("gw.db")) {
-        sim_a = start_sim(dir, "eastron-sdm630", dir.file("truth-a.jsonl"), port_a);
-        if (dead_b) port_b = 1;  // nothing listens on port 1 of 127.0.0.1
-        else sim_b = start_sim(dir, "carlo-gavazzi-em24", dir.file("truth-b.jsonl"), port_b);
-        std::string text = config(db, port_a, port_b, interval_s);
-        if (!trust_clock) text = std::regex_replace(text, std::regex("trust_clock = true"), "trust_clock = false");
-        gw::test::write_file(dir.file("gw.toml"), text);
+    Site(gw::test::TempDir& dir, int interval_s = 5, bool dead_b = false) : db(dir.file("gw.db")) {
+        const std::vector<std::string> common{"--scenario", "swing", "--peak-kw", "40", "--noise-v", "0.1"};
+        auto args = [&](const char* profile, const char* truth) {
+            std::vector<std::string> a{"--tcp", "127.0.0.1:0", "--profile", profile, "--truth", dir.file(truth)};
+            a.insert(a.end(), common.begin(), common.end());
+            return a;
+        };
+        sim_a = std::make_unique<gw::test::SimProcess>(dir, args("eastron-sdm630", "truth-a.jsonl"), "sim-a.log");
+        if (!dead_b) sim_b = std::make_unique<gw::test::SimProcess>(dir, args("carlo-gavazzi-em24", "truth-b.jsonl"), "sim-b.log");
+        cfg.interval_s = interval_s;
+        cfg.db = db;
+        cfg.links = {gw::test::LinkSpec{"a", "tcp", sim_a->port}, gw::test::LinkSpec{"b", "tcp", dead_b ? 1 : sim_b->port}};
+        cfg.meters = {gw::test::MeterSpec{k_meter_a, "bruto_productie", "a", 1, "eastron-sdm630"},
+                      gw::test::MeterSpec{k_meter_b, "overdrachtspunt", "b", 1, "carlo-gavazzi-em24"}};
+        cfg.write(dir.file("gw.toml"));
     }
 };
 
-std::unique_ptr<gw::test::Process> start_gateway(gw::test::TempDir& dir, const std::string& cfg_file) {
-    return std::make_unique<gw::test::Process>(
-        std::vector<std::string>{GW_METER_GATEWAY, "--config", cfg_file}, dir.file("gateway.log"));
+std::unique_ptr<gw::test::Process> start_gateway(gw::test::TempDir& dir, const std::string& cfg_file,
+                                                 const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    return gw::test::start_gateway(cfg_file, dir.file("gateway.log"), env);
 }
 
 std::vector<gw::IntervalRecord> stored(const std::string& db, const char* meter) {
@@ -141,12 +92,7 @@ std::vector<gw::IntervalRecord> stored(const std::string& db, const char* meter)
 
 /// Waits (bounded) until the meter has at least n stored intervals.
 bool wait_intervals(const std::string& db, const char* meter, std::size_t n, seconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    while (steady_clock::now() < deadline) {
-        if (stored(db, meter).size() >= n) return true;
-        std::this_thread::sleep_for(milliseconds{200});
-    }
-    return false;
+    return gw::test::wait_until([&] { return gw::test::stored_count(db, meter) >= static_cast<long>(n); }, timeout);
 }
 
 }  // namespace
@@ -241,9 +187,9 @@ TEST_CASE("after SIGKILL every committed interval is intact and the interrupted 
 
 TEST_CASE("a meter that never answers does not stop the other, and its intervals are missing, not zero") {
     gw::test::TempDir dir;
-    Site site(dir, 5, true, /*dead_b=*/true);
+    Site site(dir, 5, /*dead_b=*/true);
     const std::string& db = site.db;
-    const int dead_port = site.port_b;
+    const int dead_port = 1;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     REQUIRE(wait_intervals(db, k_meter_a, 3, seconds{30}));
     gateway->kill_and_wait(SIGTERM);
@@ -266,10 +212,20 @@ TEST_CASE("a meter that never answers does not stop the other, and its intervals
 TEST_CASE("a failing store keeps closed intervals in memory and commits them when it recovers") {
     gw::test::TempDir dir;
     Site site(dir);
+    site.cfg.api = true;  // the status tells how many intervals are held
+    site.cfg.write(dir.file("gw.toml"));
     const std::string& db = site.db;
+    const std::string secret = gw::generate_secret();
+    {
+        auto s = gw::Store::open(db);
+        REQUIRE(s.ok());
+        REQUIRE((*s)->add_client("ops", gw::Role::admin, gw::hash_secret(secret, 1000), gw::SysS{}).ok());
+    }
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
+    const int port = gw::test::wait_api_port(dir.file("gateway.log"), seconds{10});
+    REQUIRE(port > 0);
     REQUIRE(wait_intervals(db, k_meter_a, 1, seconds{20}));
-    // Fault injection (a full disk cannot be produced here without root mounts): every insert fails.
+    // Fault injection (the real full disk is in the fault suite): every insert fails.
     auto exec = [&](const char* sql) {
         sqlite3* h = nullptr;
         REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
@@ -279,7 +235,13 @@ TEST_CASE("a failing store keeps closed intervals in memory and commits them whe
     };
     exec("CREATE TRIGGER full BEFORE INSERT ON intervals BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
     const auto during = stored(db, k_meter_a).size();
-    std::this_thread::sleep_for(seconds{12});  // two intervals close while the store refuses them
+    // Two rounds of intervals close while the store refuses them: four held (two meters).
+    CHECK(gw::test::wait_until(
+        [&] {
+            auto r = gw::test::https_request(port, "/api/v1/status", "ops", secret);
+            return r.status == 200 && r.body.find("\"uncommitted_in_memory\":4") != std::string::npos;
+        },
+        seconds{20}));
     CHECK(stored(db, k_meter_a).size() == during);
     CHECK(gateway->running());
     exec("DROP TRIGGER full;");
@@ -333,37 +295,65 @@ TEST_CASE("under systemd the daemon reports READY and pings the watchdog while i
     REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     timeval tv{0, 200'000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    gw::test::Process gateway({GW_METER_GATEWAY, "--config", dir.file("gw.toml")}, dir.file("gateway.log"),
-                              {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "1000000"}});
+    auto gateway = start_gateway(dir, dir.file("gw.toml"), {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "1000000"}});
     std::vector<std::string> messages;
-    const auto deadline = steady_clock::now() + seconds{4};
-    while (steady_clock::now() < deadline) {
+    auto pings = [&] { return std::count(messages.begin(), messages.end(), "WATCHDOG=1"); };
+    const auto deadline = steady_clock::now() + seconds{8};
+    while (pings() < 5 && steady_clock::now() < deadline) {  // a ping every 0.5 s
         char buf[256];
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);  // waits at most 0.2 s
         if (n > 0) messages.emplace_back(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
     REQUIRE_FALSE(messages.empty());
     CHECK(messages.front().rfind("READY=1", 0) == 0);
-    CHECK(std::count(messages.begin(), messages.end(), "WATCHDOG=1") >= 5);  // every 0.5 s for ~3.5 s
+    CHECK(pings() >= 5);
 }
 
-TEST_CASE("until the kernel reports the clock synchronised, no intervals are stamped and the log says why") {
+namespace {
+
+/// The real clocks, with synchronisation as the test says (the host's own state does not matter).
+struct SwitchableClock final : gw::Clock {
+    gw::SystemClock real;
+    std::atomic<bool> synced{false};
+    gw::SysMs utc_now() const override { return real.utc_now(); }
+    gw::SteadyMs steady_now() const override { return real.steady_now(); }
+    bool synchronised() const override { return synced; }
+};
+
+}  // namespace
+
+TEST_CASE("until the clock is synchronised no intervals are stamped and the status says why, and then they are") {
+    // The daemon in this process (a library plus a thin main), with a clock that says whether it is
+    // synchronised: the same test checks the same thing on every machine.
     gw::test::TempDir dir;
-    Site site(dir, 5, /*trust_clock=*/false);
-    const std::string& db = site.db;
-    timex tx{};
-    const int state = ::adjtimex(&tx);
-    const bool synced = state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
-    auto gateway = start_gateway(dir, dir.file("gw.toml"));
-    std::this_thread::sleep_for(seconds{12});
-    gateway->kill_and_wait(SIGTERM);
-    const std::string log = gw::test::read_file(dir.file("gateway.log"));
-    if (synced) {
-        MESSAGE("this host's clock is NTP-synchronised: checking the trusted path");
-        CHECK(stored(db, k_meter_a).size() >= 1);
-    } else {
-        CHECK(stored(db, k_meter_a).empty());
-        CHECK(log.find("waiting for the kernel to report the clock synchronised") != std::string::npos);
-    }
+    Site site(dir, 1);
+    site.cfg.trust_clock = false;
+    site.cfg.write(dir.file("gw.toml"));
+    auto res = gw::load_gateway_config(dir.file("gw.toml"));
+    REQUIRE(res.config.has_value());
+    const gw::Config cfg = *res.config;
+    auto store = gw::Store::open(cfg.storage.path);
+    REQUIRE(store.ok());
+    SwitchableClock clock;
+    gw::Gateway gateway(cfg, std::move(store).value(), clock);
+    std::thread runner([&] { gateway.run(); });
+    auto on_io = [&](auto fn) {  // reads the daemon's state on its own thread
+        std::promise<decltype(fn())> p;
+        boost::asio::post(gateway.io(), [&] { p.set_value(fn()); });
+        return p.get_future().get();
+    };
+    // Samples come in, but none is stamped into an interval.
+    CHECK(gw::test::wait_until([&] { return on_io([&] { return gateway.meters()[0].untrusted_samples; }) >= 10; },
+                               seconds{10}));
+    const auto live = on_io([&] { return gateway.live(); });
+    CHECK_FALSE(live.clock_trusted);
+    CHECK(live.clock_status.find("not synchronised") != std::string::npos);
+    CHECK(gw::test::stored_count(cfg.storage.path, k_meter_a) == 0);
+    // Once the clock is synchronised, intervals follow.
+    clock.synced = true;
+    CHECK(gw::test::wait_until([&] { return gw::test::stored_count(cfg.storage.path, k_meter_a) >= 2; }, seconds{15}));
+    CHECK(on_io([&] { return gateway.live().clock_trusted; }));
+    gateway.stop();
+    runner.join();
 }

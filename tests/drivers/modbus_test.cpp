@@ -395,7 +395,8 @@ profile = "eastron-sdm630"
     sim->proc->kill_and_wait(SIGKILL);
     line.reset();
     REQUIRE(got.wait([](const auto& rs) { return !rs.back().link_up; }));
-    std::this_thread::sleep_for(seconds{6});
+    // Failed attempts 100, 200, 400, 800, 1600 ms apart, then the 2 s cap: wait for the seventh.
+    REQUIRE(got.wait([](const auto& rs) { return rs.back().counters.link_errors >= 7; }, milliseconds{15'000}));
     CHECK_FALSE(got.results.back().link_up);  // the state a status shows meanwhile
     // ...and come back under the same names: samples again within a few poll periods.
     line = std::make_unique<gw::test::PtyPair>(dir.path(), a, b);

@@ -445,6 +445,7 @@ TEST_CASE("a lock is not damage: the daemon's store comes up without the data fi
     gw::OpenOptions daemon;
     daemon.move_damaged_aside = true;
     daemon.allow_unavailable = true;
+    daemon.busy_timeout_ms = 200;  // the lock is held on purpose: no need to wait the daemon's 5 s
     auto s = open_ok(path, daemon);
     CHECK_FALSE(s->data_available());
     REQUIRE(s->data_error().has_value());
@@ -452,7 +453,9 @@ TEST_CASE("a lock is not damage: the daemon's store comes up without the data fi
     auto refused = s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), nullptr, true, {}, SysMs{});
     REQUIRE_FALSE(refused.ok());
     CHECK(*s->consent_active(k_klant));  // the access file answers meanwhile
-    CHECK_FALSE(Store::open(path).ok());  // without allow_unavailable (the admin CLI) the open fails
+    gw::OpenOptions cli;
+    cli.busy_timeout_ms = 200;
+    CHECK_FALSE(Store::open(path, cli).ok());  // without allow_unavailable (the admin CLI) the open fails
     for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
         CHECK(entry.path().filename().string().find("damaged") == std::string::npos);  // nothing quarantined
     sqlite3_exec(holder, "COMMIT;", nullptr, nullptr, nullptr);

@@ -2,10 +2,12 @@
 #include "site.hpp"
 
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
 #include <regex>
 #include <stdexcept>
@@ -75,6 +77,56 @@ int wait_api_port(const std::string& log, milliseconds timeout) {
         std::this_thread::sleep_for(milliseconds{20});
     }
     return 0;
+}
+
+std::map<std::string, StoredInterval> stored_intervals(const std::string& db) {
+    std::map<std::string, StoredInterval> out;
+    sqlite3* h = nullptr;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(h);
+        return out;
+    }
+    sqlite3_busy_timeout(h, 5000);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(h,
+                       "SELECT meter_ean, end_s, p_w, q_var, u1_v, u2_v, u3_v, quality, samples, coverage, "
+                       "forward_pending FROM intervals",
+                       -1, &st, nullptr);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        StoredInterval r{sqlite3_column_double(st, 2), sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
+                         sqlite3_column_double(st, 5), sqlite3_column_double(st, 6), sqlite3_column_double(st, 9),
+                         reinterpret_cast<const char*>(sqlite3_column_text(st, 7)), sqlite3_column_int64(st, 8),
+                         sqlite3_column_int64(st, 10) == 1};
+        const std::time_t end = static_cast<std::time_t>(sqlite3_column_int64(st, 1));
+        char when[32];
+        std::tm tm{};
+        ::gmtime_r(&end, &tm);
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        out[std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) + "/" + when] = r;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+long stored_count(const std::string& db, const std::string& meter) {
+    long n = 0;
+    for (const auto& [id, r] : stored_intervals(db)) n += id.rfind(meter, 0) == 0;
+    return n;
+}
+
+std::string integrity(const std::string& db) {
+    sqlite3* h = nullptr;
+    std::string out = "cannot open";
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, nullptr);
+        out.clear();
+        while (st && sqlite3_step(st) == SQLITE_ROW) out += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return out;
 }
 
 int free_port() {

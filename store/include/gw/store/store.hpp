@@ -35,6 +35,8 @@ struct OpenOptions {
     /// open: the store starts without it, every data call fails with that error, and
     /// reopen_data() tries again. (The daemon, which keeps polling meanwhile.)
     bool allow_unavailable = false;
+    /// How long a call waits for another connection's lock (the admin CLI's, the daemon's).
+    int busy_timeout_ms = 5000;
 };
 
 /// The gateway's store: two SQLite files.
