@@ -21,7 +21,7 @@ namespace detail {
 /// io thread (PBKDF2 at 600,000 iterations takes about 0.13 s on a desktop core, seconds on a
 /// Cortex-A53).
 class HashWorker {
-public:
+  public:
     HashWorker() : thread_([this] { run(); }) {}
     ~HashWorker() {
         {
@@ -39,7 +39,7 @@ public:
         cv_.notify_one();
     }
 
-private:
+  private:
     void run() {
         std::unique_lock lock(mutex_);
         for (;;) {
@@ -68,8 +68,8 @@ constexpr int k_failed_login_rows = 60;              // a minute, all addresses
 constexpr int k_error_log_lines = 60;                // a minute
 }  // namespace
 
-Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string version, LiveFn live,
-         ApiOptions options)
+Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string version,
+         LiveFn live, ApiOptions options)
     : config_(config),
       store_(store),
       clock_(clock),
@@ -77,7 +77,8 @@ Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string 
       live_(std::move(live)),
       auth_(store, clock,
             Authenticator::Limits{20, 5, seconds{60}, config.api.rate_limit_per_minute,
-                                  seconds{config.api.token_lifetime_s}, seconds{900}, options.hash_iterations}),
+                                  seconds{config.api.token_lifetime_s}, seconds{900},
+                                  options.hash_iterations}),
       openapi_(api::openapi_document(version_)) {}
 
 Api::~Api() = default;
@@ -85,8 +86,8 @@ Api::~Api() = default;
 http::Response Api::error(Ctx& ctx, int status, std::string code, std::string message) {
     http::Response r = http::error_response(status, code, message, ctx.corr);
     if (status >= 500)
-        log::error("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " ", message, " [", ctx.corr,
-                   "]");
+        log::error("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " ",
+                   message, " [", ctx.corr, "]");
     return r;
 }
 
@@ -101,7 +102,8 @@ void Api::audit(Ctx& ctx, int status) {
     ctx.audit.status = status;
     if (audit_pending_.empty()) audit_oldest_ = clock_.steady_now();
     audit_pending_.push_back(std::move(ctx.audit));
-    if (audit_pending_.size() >= 256 || clock_.steady_now() - audit_oldest_ >= seconds{1}) flush_audit();
+    if (audit_pending_.size() >= 256 || clock_.steady_now() - audit_oldest_ >= seconds{1})
+        flush_audit();
 }
 
 void Api::flush_audit() {
@@ -109,8 +111,8 @@ void Api::flush_audit() {
     if (audit_pending_.empty()) return;
     if (Status st = store_.append_audit(audit_pending_); !st) {
         if (audit_pending_.size() < 10'000) return;  // keep them and retry; bounded
-        log::error("api", audit_pending_.size(), " audit row(s) dropped: the store cannot write them: ",
-                   st.error().message);
+        log::error("api", audit_pending_.size(),
+                   " audit row(s) dropped: the store cannot write them: ", st.error().message);
     }
     audit_pending_.clear();
 }
@@ -141,7 +143,8 @@ void Api::audit_failed_login(Ctx& ctx, const AuthResult& a, int status) {
     row.status = status;
     row.detail = "failed login from " + log_safe(ctx.req.remote, 64) + ": " + a.reason;
     if (b.suppressed > 0) {
-        row.detail += "; " + std::to_string(b.suppressed) + " earlier failed login(s) not audited one by one";
+        row.detail +=
+            "; " + std::to_string(b.suppressed) + " earlier failed login(s) not audited one by one";
         b.suppressed = 0;
     }
     if (audit_pending_.empty()) audit_oldest_ = now;
@@ -150,7 +153,8 @@ void Api::audit_failed_login(Ctx& ctx, const AuthResult& a, int status) {
 
 void Api::log_request(const Ctx& ctx, int status) {
     if (status < 400 || status == 500) {
-        log::debug("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " [", ctx.corr, "]");
+        log::debug("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " [",
+                   ctx.corr, "]");
         return;
     }
     // Each refusal gets its line (with its correlation id) up to a budget a minute; a flood of
@@ -159,7 +163,8 @@ void Api::log_request(const Ctx& ctx, int status) {
     LogBudget& b = log_budget_;
     if (now - b.window_start >= minutes{1}) {
         if (b.suppressed > 0)
-            log::info("api", b.suppressed, " more refused request(s) in the last minute were not logged one by one");
+            log::info("api", b.suppressed,
+                      " more refused request(s) in the last minute were not logged one by one");
         b.window_start = now;
         b.lines = 0;
         b.suppressed = 0;
@@ -169,16 +174,18 @@ void Api::log_request(const Ctx& ctx, int status) {
         return;
     }
     ++b.lines;
-    log::info("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " [", ctx.corr, "]");
+    log::info("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " [", ctx.corr,
+              "]");
 }
 
 std::variant<http::Response, Verification> Api::respond(const http::Request& request) {
     Ctx ctx{request, {}, {}, {}, {}, false, std::nullopt};
     // Echo a sane correlation id; otherwise make one, so every answer and log line has one.
     const auto& given = request.correlation_id;
-    const bool sane = !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
+    const bool sane =
+        !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        });
     ctx.corr = sane ? given : http::make_correlation_id();
     http::Response r;
     try {
@@ -202,7 +209,8 @@ http::Response Api::handle(const http::Request& request) {
     }
     if (auto* r = std::get_if<http::Response>(&out)) return std::move(*r);
     // The verdict was consumed by another request meanwhile (cannot happen on one thread).
-    return http::error_response(500, "internal", "login check did not complete", http::make_correlation_id());
+    return http::error_response(500, "internal", "login check did not complete",
+                                http::make_correlation_id());
 }
 
 void Api::handle_async(const http::Request& request, Reply reply, Post post) {
@@ -238,11 +246,14 @@ std::optional<http::Response> Api::authorize(Ctx& ctx, bool data_call) {
         return http::Response{};
     }
     if (!a.principal) {
-        if (a.failure == AuthFailure::no_clients) return error(ctx, 503, "storage_unavailable", a.message);
+        if (a.failure == AuthFailure::no_clients)
+            return error(ctx, 503, "storage_unavailable", a.message);
         if (a.failure != AuthFailure::missing) {
-            failed_logins_.note(clock_.steady_now(), "from " + log_safe(ctx.req.remote, 64) +
-                                                         (a.audit_client.empty() ? "" : " as \"" + a.audit_client + "\"") +
-                                                         ": " + a.reason);
+            failed_logins_.note(
+                clock_.steady_now(),
+                "from " + log_safe(ctx.req.remote, 64) +
+                    (a.audit_client.empty() ? "" : " as \"" + a.audit_client + "\"") + ": " +
+                    a.reason);
         }
         if (a.failure == AuthFailure::throttled) {
             auto r = error(ctx, 429, "too_many_requests", a.message);
@@ -253,28 +264,32 @@ std::optional<http::Response> Api::authorize(Ctx& ctx, bool data_call) {
         auto clients = store_.clients();
         if (clients && clients->empty()) {
             if (!warned_no_clients_)
-                log::warn("api", "no API client is configured: refusing API calls; create one with gatewayctl client add");
+                log::warn("api",
+                          "no API client is configured: refusing API calls; create one with "
+                          "gatewayctl client add");
             warned_no_clients_ = true;
             a.message = "no API client is configured on this gateway: " + a.message;
         }
         auto r = error(ctx, 401, "unauthorized", a.message);
-        r.set("WWW-Authenticate",
-              a.failure == AuthFailure::expired_token
-                  ? "Bearer realm=\"meter-gateway\", error=\"invalid_token\", error_description=\"expired\""
-                  : "Basic realm=\"meter-gateway\", charset=\"UTF-8\"");
+        r.set("WWW-Authenticate", a.failure == AuthFailure::expired_token
+                                      ? "Bearer realm=\"meter-gateway\", error=\"invalid_token\", "
+                                        "error_description=\"expired\""
+                                      : "Basic realm=\"meter-gateway\", charset=\"UTF-8\"");
         if (a.failure != AuthFailure::missing) audit_failed_login(ctx, a, 401);
         return r;
     }
     ctx.who = a.principal;
     if (auto wait = auth_.rate_limited(ctx.who->client)) {
         auto r = error(ctx, 429, "too_many_requests",
-                       "rate limit of " + std::to_string(config_.api.rate_limit_per_minute) + " requests per minute reached");
+                       "rate limit of " + std::to_string(config_.api.rate_limit_per_minute) +
+                           " requests per minute reached");
         r.set("Retry-After", std::to_string(wait->count()));
         return r;
     }
     if (data_call && ctx.who->role != Role::reader)
-        return error(ctx, 403, "forbidden",
-                     "role " + std::string(role_name(ctx.who->role)) + " may not read measurement data");
+        return error(
+            ctx, 403, "forbidden",
+            "role " + std::string(role_name(ctx.who->role)) + " may not read measurement data");
     return std::nullopt;
 }
 

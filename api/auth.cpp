@@ -45,7 +45,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
     if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
     std::string out((in.size() / 4) * 3, '\0');
     const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                                  reinterpret_cast<const unsigned char*>(in.data()),
+                                  static_cast<int>(in.size()));
     if (n < 0) return std::nullopt;
     std::size_t len = static_cast<std::size_t>(n);
     if (in.back() == '=') --len;
@@ -59,16 +60,19 @@ int run_verification(Verification& job) {
     // client with one valid secret, costs what a client in a rotation overlap costs.
     const int strength = job.iterations > 0 ? job.iterations : k_hash_iterations;
     static const std::string decoy_salt = hash_secret("not-a-real-secret", 1);
-    const std::string decoy = "pbkdf2-sha256$" + std::to_string(strength) + decoy_salt.substr(decoy_salt.find('$', 14));
+    const std::string decoy =
+        "pbkdf2-sha256$" + std::to_string(strength) + decoy_salt.substr(decoy_salt.find('$', 14));
     int checks = 0;
     for (const auto& s : job.candidates) {
         ++checks;
         if (verify_secret(job.password, s.hash) && !job.matched) {
             job.matched = s.id;
-            if (hash_iterations(s.hash) < strength) job.rehash = hash_secret(job.password, strength);
+            if (hash_iterations(s.hash) < strength)
+                job.rehash = hash_secret(job.password, strength);
         }
     }
-    for (; checks < Authenticator::k_min_hash_checks; ++checks) (void)verify_secret(job.password, decoy);
+    for (; checks < Authenticator::k_min_hash_checks; ++checks)
+        (void)verify_secret(job.password, decoy);
     job.password.assign(job.password.size(), '\0');
     job.password.clear();
     return checks;
@@ -76,14 +80,15 @@ int run_verification(Verification& job) {
 
 Authenticator::Authenticator(ApiStore& store, const Clock& clock, Limits limits)
     : store_(store), clock_(clock), limits_(limits) {
-    if (RAND_bytes(key_.data(), static_cast<int>(key_.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+    if (RAND_bytes(key_.data(), static_cast<int>(key_.size())) != 1)
+        throw std::runtime_error("RAND_bytes failed");
 }
 
 std::string Authenticator::keyed_hash(std::string_view data) const {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(), md, &len);
+    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
     return std::string(reinterpret_cast<const char*>(md), len);
 }
 
@@ -99,7 +104,9 @@ std::optional<seconds> Authenticator::throttled(const std::string& key, int limi
 void Authenticator::record_failure(const std::string& key) {
     if (failures_.size() > 10'000) {  // bounded memory under a flood of addresses
         const auto now = clock_.steady_now();
-        std::erase_if(failures_, [&](const auto& kv) { return now - kv.second.window_start >= limits_.failure_window; });
+        std::erase_if(failures_, [&](const auto& kv) {
+            return now - kv.second.window_start >= limits_.failure_window;
+        });
         if (failures_.size() > 10'000) failures_.clear();
     }
     Failures& f = failures_[key];
@@ -111,7 +118,8 @@ void Authenticator::record_failure(const std::string& key) {
     ++f.count;
 }
 
-AuthResult Authenticator::fail(AuthFailure f, std::string message, std::string audit_client, std::string reason) {
+AuthResult Authenticator::fail(AuthFailure f, std::string message, std::string audit_client,
+                               std::string reason) {
     AuthResult r;
     r.failure = f;
     r.message = std::move(message);
@@ -120,9 +128,11 @@ AuthResult Authenticator::fail(AuthFailure f, std::string message, std::string a
     return r;
 }
 
-AuthResult Authenticator::authenticate(const std::string& authorization, const std::string& remote) {
+AuthResult Authenticator::authenticate(const std::string& authorization,
+                                       const std::string& remote) {
     if (authorization.empty())
-        return fail(AuthFailure::missing, "credentials required: HTTP Basic or a Bearer token from POST /api/v1/token",
+        return fail(AuthFailure::missing,
+                    "credentials required: HTTP Basic or a Bearer token from POST /api/v1/token",
                     "", "");
     const auto space = authorization.find(' ');
     const std::string scheme = lower(authorization.substr(0, space));
@@ -146,25 +156,30 @@ AuthResult Authenticator::authenticate(const std::string& authorization, const s
 
 AuthResult Authenticator::basic(const std::string& b64, const std::string& remote) {
     const auto decoded = base64_decode(b64);
-    if (!decoded) return fail(AuthFailure::malformed, "malformed Basic credentials: not base64", "", "malformed Basic credentials");
+    if (!decoded)
+        return fail(AuthFailure::malformed, "malformed Basic credentials: not base64", "",
+                    "malformed Basic credentials");
     const auto colon = decoded->find(':');
     if (colon == std::string::npos)
-        return fail(AuthFailure::malformed, "malformed Basic credentials: expected username:password", "",
+        return fail(AuthFailure::malformed,
+                    "malformed Basic credentials: expected username:password", "",
                     "malformed Basic credentials");
     const std::string user = decoded->substr(0, colon);
     const std::string name_key = "n:" + remote + "\n" + user;
     if (auto wait = throttled(name_key, limits_.max_failures_per_name)) {
-        AuthResult r = fail(AuthFailure::throttled,
-                            "too many failed logins for this user from this address; try again in " +
-                                std::to_string(wait->count()) + " s",
-                            "", "throttled: too many failed logins for one name from this address");
+        AuthResult r =
+            fail(AuthFailure::throttled,
+                 "too many failed logins for this user from this address; try again in " +
+                     std::to_string(wait->count()) + " s",
+                 "", "throttled: too many failed logins for one name from this address");
         r.retry_after = *wait;
         return r;
     }
     const SysS now = time_point_cast<seconds>(clock_.utc_now());
     auto client = store_.client(user);
     auto secrets = store_.valid_secrets(user, now);
-    if (!client || !secrets) return fail(AuthFailure::no_clients, "credential store unavailable", "", "");
+    if (!client || !secrets)
+        return fail(AuthFailure::no_clients, "credential store unavailable", "", "");
     const bool known = client->has_value();
     const std::string audit_name = known ? user : "";
     const std::string key = keyed_hash(*decoded);
@@ -200,8 +215,10 @@ AuthResult Authenticator::basic(const std::string& b64, const std::string& remot
         record_failure(name_key);
         const std::string reason =
             !known ? "unknown client name (" + std::to_string(user.size()) + " characters)"
-                   : secrets->empty() ? "the client is revoked or has no valid secret" : "wrong secret";
-        return fail(AuthFailure::wrong, "wrong username or password, or the client is revoked", audit_name, reason);
+            : secrets->empty() ? "the client is revoked or has no valid secret"
+                               : "wrong secret";
+        return fail(AuthFailure::wrong, "wrong username or password, or the client is revoked",
+                    audit_name, reason);
     }
     // Needs the slow check: hand it out.
     AuthResult pending = fail(AuthFailure::pending, "", audit_name, "");
@@ -216,7 +233,8 @@ AuthResult Authenticator::basic(const std::string& b64, const std::string& remot
 }
 
 void Authenticator::finish(Verification&& job) {
-    if (job.matched && !job.rehash.empty()) (void)store_.update_secret_hash(*job.matched, job.rehash);
+    if (job.matched && !job.rehash.empty())
+        (void)store_.update_secret_hash(*job.matched, job.rehash);
     if (verdicts_.size() > 1000) verdicts_.clear();
     verdicts_[job.key] = job.matched;
 }
@@ -229,15 +247,17 @@ AuthResult Authenticator::bearer(const std::string& token) {
     if (clock_.utc_now() >= it->second.expires) {
         const std::string who = it->second.client;
         tokens_.erase(it);
-        return fail(AuthFailure::expired_token, "the bearer token has expired; get a new one from POST /api/v1/token",
-                    who, "expired bearer token");
+        return fail(AuthFailure::expired_token,
+                    "the bearer token has expired; get a new one from POST /api/v1/token", who,
+                    "expired bearer token");
     }
     auto client = store_.client(it->second.client);
     if (!client) return fail(AuthFailure::no_clients, "credential store unavailable", "", "");
     if (!*client || (*client)->revoked_at) {
         const std::string who = it->second.client;
         tokens_.erase(it);
-        return fail(AuthFailure::wrong, "the client of this token is revoked", who, "bearer token of a revoked client");
+        return fail(AuthFailure::wrong, "the client of this token is revoked", who,
+                    "bearer token of a revoked client");
     }
     AuthResult ok;
     ok.principal = Principal{(*client)->name, (*client)->role};
@@ -249,7 +269,8 @@ std::string Authenticator::issue_token(const Principal& p) {
     const std::string token = generate_secret();
     const SysMs now = clock_.utc_now();
     // Forget expired tokens now and then; bounded by clients x lifetime x rate limit anyway.
-    if (tokens_.size() > 1000) std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
+    if (tokens_.size() > 1000)
+        std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
     tokens_[sha256_hex(token)] = {p.client, now + limits_.token_lifetime};
     return token;
 }
@@ -260,7 +281,9 @@ std::optional<seconds> Authenticator::rate_limited(const std::string& client) {
     const SteadyMs now = clock_.steady_now();
     auto [it, fresh] = buckets_.try_emplace(client, Bucket{capacity, now});
     Bucket& b = it->second;
-    if (!fresh) b.tokens = std::min(capacity, b.tokens + per_ms * static_cast<double>((now - b.updated).count()));
+    if (!fresh)
+        b.tokens =
+            std::min(capacity, b.tokens + per_ms * static_cast<double>((now - b.updated).count()));
     b.updated = now;
     if (b.tokens >= 1.0) {
         b.tokens -= 1.0;

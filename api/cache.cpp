@@ -14,13 +14,19 @@ std::optional<http::Response> Api::check_access(Ctx& ctx, const Window& w) {
     ctx.audit.window_start = time_point_cast<seconds>(w.start);
     ctx.audit.window_end = time_point_cast<seconds>(w.end);
     if (config_.find_customer(w.klant) == nullptr)
-        return error(ctx, 404, "not_found", "klant_ean " + w.klant.to_string() + " is not on this gateway");
+        return error(ctx, 404, "not_found",
+                     "klant_ean " + w.klant.to_string() + " is not on this gateway");
     auto consent = store_.consent_active(w.klant);
-    if (!consent) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + consent.error().message);
-    if (!*consent) return error(ctx, 403, "geen_toestemming", "no active consent for klant_ean " + w.klant.to_string());
+    if (!consent)
+        return error(ctx, 503, "storage_unavailable",
+                     "storage unavailable: " + consent.error().message);
+    if (!*consent)
+        return error(ctx, 403, "geen_toestemming",
+                     "no active consent for klant_ean " + w.klant.to_string());
     if (w.meter_cfg == nullptr || w.meter_cfg->klant_ean != w.klant)
         return error(ctx, 404, "not_found",
-                     "meter_ean " + w.meter.to_string() + " does not belong to klant_ean " + w.klant.to_string());
+                     "meter_ean " + w.meter.to_string() + " does not belong to klant_ean " +
+                         w.klant.to_string());
     return std::nullopt;
 }
 
@@ -47,9 +53,11 @@ http::Response Api::remember(Ctx& ctx, http::Response r) {
     if (r.status != 200 || r.body.size() > k_cache_bytes / 4) return r;
     auto dv = store_.data_version();
     if (!dv) return r;
-    while (!cache_.empty() && (cache_.size() >= k_cache_entries || cache_bytes_ + r.body.size() > k_cache_bytes)) {
-        auto oldest = std::min_element(cache_.begin(), cache_.end(),
-                                       [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
+    while (!cache_.empty() &&
+           (cache_.size() >= k_cache_entries || cache_bytes_ + r.body.size() > k_cache_bytes)) {
+        auto oldest = std::min_element(
+            cache_.begin(), cache_.end(),
+            [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
         cache_bytes_ -= oldest->second.response.text().size();
         cache_.erase(oldest);
     }

@@ -21,7 +21,9 @@ std::size_t Query::count(std::string_view key) const {
     return n;
 }
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) {
+    return target.substr(0, target.find('?'));
+}
 
 std::string_view query_of(std::string_view target) {
     const auto q = target.find('?');
@@ -67,7 +69,8 @@ std::optional<Query> parse_query(std::string_view q, std::string& why) {
         const auto eq = part.find('=');
         std::string key, value;
         if (!decode(part.substr(0, eq), key) ||
-            !decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value)) {
+            !decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1),
+                    value)) {
             why = "malformed percent-encoding in the query string";
             return std::nullopt;
         }
@@ -111,12 +114,18 @@ std::string make_correlation_id() {
     return s;
 }
 
-Response error_response(int status, std::string_view code, std::string_view message, std::string_view corr) {
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view corr) {
     Response r;
     r.status = status;
     r.no_store = true;
     JsonWriter w;
-    w.object().key("error").object().field("code", code).field("message", message).field("correlation_id", corr);
+    w.object()
+        .key("error")
+        .object()
+        .field("code", code)
+        .field("message", message)
+        .field("correlation_id", corr);
     r.body = std::move(w.end().end()).take();
     return r;
 }

@@ -37,7 +37,9 @@ std::string openssl_error() {
     return buf;
 }
 
-SteadyMs steady_now() { return time_point_cast<milliseconds>(steady_clock::now()); }
+SteadyMs steady_now() {
+    return time_point_cast<milliseconds>(steady_clock::now());
+}
 
 }  // namespace
 
@@ -51,31 +53,40 @@ HttpsLimits HttpsLimits::from(const ApiConfig& c) {
     return l;
 }
 
-Status configure_tls(asio::ssl::context& ctx, const std::string& cert_file, const std::string& key_file) {
+Status configure_tls(asio::ssl::context& ctx, const std::string& cert_file,
+                     const std::string& key_file) {
     SSL_CTX* c = ctx.native_handle();
     ERR_clear_error();
     // Mozilla "intermediate": TLS 1.2 and 1.3, forward-secret AEAD ciphers only.
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(
+        c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
-    if (SSL_CTX_set_cipher_list(c, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                                   "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                                   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-                                   "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305") != 1 ||
+    if (SSL_CTX_set_cipher_list(
+            c,
+            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+            "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305") != 1 ||
         SSL_CTX_set1_groups_list(c, "X25519:prime256v1:secp384r1") != 1)
-        return make_error(Errc::config_invalid, "cannot set the TLS cipher list: " + openssl_error());
+        return make_error(Errc::config_invalid,
+                          "cannot set the TLS cipher list: " + openssl_error());
     if (SSL_CTX_use_certificate_chain_file(c, cert_file.c_str()) != 1)
         return make_error(Errc::config_invalid,
-                          "api.tls_cert \"" + cert_file + "\": cannot load a PEM certificate: " + openssl_error());
+                          "api.tls_cert \"" + cert_file +
+                              "\": cannot load a PEM certificate: " + openssl_error());
     if (SSL_CTX_use_PrivateKey_file(c, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
         const std::string why = openssl_error();
         if (why.find("key values mismatch") != std::string::npos)
-            return make_error(Errc::config_invalid, "api.tls_key \"" + key_file +
-                                                        "\" does not belong to the certificate in \"" + cert_file + "\"");
-        return make_error(Errc::config_invalid, "api.tls_key \"" + key_file + "\": cannot load a PEM private key: " + why);
+            return make_error(Errc::config_invalid,
+                              "api.tls_key \"" + key_file +
+                                  "\" does not belong to the certificate in \"" + cert_file + "\"");
+        return make_error(Errc::config_invalid, "api.tls_key \"" + key_file +
+                                                    "\": cannot load a PEM private key: " + why);
     }
     if (SSL_CTX_check_private_key(c) != 1)
-        return make_error(Errc::config_invalid, "api.tls_key \"" + key_file + "\" does not belong to the certificate in \"" +
+        return make_error(Errc::config_invalid, "api.tls_key \"" + key_file +
+                                                    "\" does not belong to the certificate in \"" +
                                                     cert_file + "\": " + openssl_error());
     return {};
 }
@@ -104,15 +115,23 @@ struct Registry {
     HttpsLimits limits;
     std::list<Session*> sessions;
     std::unordered_map<std::string, int> per_address;
-    log::Summary refused_per_address{log::Level::warn, "api", "connections refused: too many from one address"};
-    log::Summary evicted{log::Level::warn, "api", "idle connections closed to admit new ones: the connection limit is reached"};
-    log::Summary refused_full{log::Level::warn, "api", "connections refused: every connection is busy"};
-    log::Summary slow{log::Level::info, "api", "connections closed: a request did not arrive in time"};
+    log::Summary refused_per_address{log::Level::warn, "api",
+                                     "connections refused: too many from one address"};
+    log::Summary evicted{
+        log::Level::warn, "api",
+        "idle connections closed to admit new ones: the connection limit is reached"};
+    log::Summary refused_full{log::Level::warn, "api",
+                              "connections refused: every connection is busy"};
+    log::Summary slow{log::Level::info, "api",
+                      "connections closed: a request did not arrive in time"};
     log::Summary handshakes{log::Level::info, "api", "TLS handshakes failed or timed out"};
-    log::Summary rejected{log::Level::info, "api", "requests refused before the API (size, Host, malformed)"};
+    log::Summary rejected{log::Level::info, "api",
+                          "requests refused before the API (size, Host, malformed)"};
 
     void flush(SteadyMs now) {
-        for (auto* s : {&refused_per_address, &evicted, &refused_full, &slow, &handshakes, &rejected}) s->flush(now);
+        for (auto* s :
+             {&refused_per_address, &evicted, &refused_full, &slow, &handshakes, &rejected})
+            s->flush(now);
     }
     /// Decides on a new connection from `remote`; closes the longest-idle one when full.
     bool admit(const std::string& remote);
@@ -120,9 +139,12 @@ struct Registry {
 
 /// One connection: TLS handshake, then requests until close, each with a deadline.
 class Session : public std::enable_shared_from_this<Session> {
-public:
-    Session(tcp::socket&& socket, asio::ssl::context& tls, std::shared_ptr<Registry> registry, std::string remote)
-        : stream_(std::move(socket), tls), registry_(std::move(registry)), remote_(std::move(remote)) {
+  public:
+    Session(tcp::socket&& socket, asio::ssl::context& tls, std::shared_ptr<Registry> registry,
+            std::string remote)
+        : stream_(std::move(socket), tls),
+          registry_(std::move(registry)),
+          remote_(std::move(remote)) {
         registry_->sessions.push_back(this);
         self_in_registry_ = std::prev(registry_->sessions.end());
         ++registry_->per_address[remote_];
@@ -136,8 +158,9 @@ public:
     void run() {
         phase_ = Phase::handshake;
         beast::get_lowest_layer(stream_).expires_after(registry_->limits.handshake_timeout);
-        stream_.async_handshake(asio::ssl::stream_base::server,
-                                beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+        stream_.async_handshake(
+            asio::ssl::stream_base::server,
+            beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
     }
 
     /// Closes the connection from outside (eviction); pending operations end with an error.
@@ -149,13 +172,14 @@ public:
     bool idle() const { return phase_ == Phase::handshake || phase_ == Phase::waiting; }
     SteadyMs idle_since() const { return idle_since_; }
 
-private:
+  private:
     enum class Phase { handshake, waiting, reading, handling, writing, closed };
 
     void on_handshake(beast::error_code ec) {
         if (ec) {
             // Plain HTTP or garbage on the TLS port, a client that gave up, or a slow one.
-            if (phase_ != Phase::closed) registry_->handshakes.note(steady_now(), remote_ + ": " + ec.message());
+            if (phase_ != Phase::closed)
+                registry_->handshakes.note(steady_now(), remote_ + ": " + ec.message());
             return;
         }
         next_request(true);
@@ -171,8 +195,9 @@ private:
         if (buffer_.size() > 0) return read_rest();  // a pipelined request is here already
         // The first request must follow the handshake promptly; later ones may idle a while.
         beast::get_lowest_layer(stream_).expires_after(first ? l.request_timeout : l.idle_timeout);
-        bhttp::async_read_some(stream_, buffer_, *parser_,
-                               beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+        bhttp::async_read_some(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
     }
 
     void on_first_bytes(beast::error_code ec, std::size_t) {
@@ -184,7 +209,8 @@ private:
     void read_rest() {
         phase_ = Phase::reading;
         beast::get_lowest_layer(stream_).expires_after(registry_->limits.request_timeout);
-        bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -194,14 +220,18 @@ private:
 
     void on_error(beast::error_code ec) {
         if (phase_ == Phase::closed) return;
-        if (ec == bhttp::error::end_of_stream || ec == asio::ssl::error::stream_truncated) return do_close();
+        if (ec == bhttp::error::end_of_stream || ec == asio::ssl::error::stream_truncated)
+            return do_close();
         if (ec == beast::error::timeout) {
-            // An idle keep-alive connection ends quietly; a request that trickles in is a slow client.
+            // An idle keep-alive connection ends quietly; a request that trickles in is a slow
+            // client.
             if (phase_ == Phase::reading) registry_->slow.note(steady_now(), remote_);
             return;
         }
-        if (ec == bhttp::error::header_limit) return reply_error(431, "headers_too_large", "request headers are too large");
-        if (ec == bhttp::error::body_limit) return reply_error(413, "payload_too_large", "request body is too large");
+        if (ec == bhttp::error::header_limit)
+            return reply_error(431, "headers_too_large", "request headers are too large");
+        if (ec == bhttp::error::body_limit)
+            return reply_error(413, "payload_too_large", "request body is too large");
         // Any other parser error is a malformed request; transport errors just end the session.
         if (ec.category() == beast::error_code(bhttp::error::bad_target).category())
             return reply_error(400, "bad_request", "malformed HTTP request: " + ec.message());
@@ -216,19 +246,23 @@ private:
         std::size_t header_bytes = 0;
         for (const auto& f : req) header_bytes += f.name_string().size() + f.value().size() + 4;
         if (req.target().size() > l.max_target)
-            return reply_error(414, "uri_too_long", "the URL is longer than " + std::to_string(l.max_target) + " bytes");
+            return reply_error(414, "uri_too_long",
+                               "the URL is longer than " + std::to_string(l.max_target) + " bytes");
         if (header_bytes > l.max_header_bytes)
-            return reply_error(431, "headers_too_large",
-                               "request headers exceed " + std::to_string(l.max_header_bytes) + " bytes");
+            return reply_error(
+                431, "headers_too_large",
+                "request headers exceed " + std::to_string(l.max_header_bytes) + " bytes");
         if (req.version() >= 11 && req.find(bhttp::field::host) == req.end())
-            return reply_error(400, "bad_request", "the request has no Host header, which HTTP/1.1 requires");
+            return reply_error(400, "bad_request",
+                               "the request has no Host header, which HTTP/1.1 requires");
         http::Request r;
         r.method = std::string(req.method_string());
         r.target = std::string(req.target());
         r.authorization = std::string(req[bhttp::field::authorization]);
         r.correlation_id = std::string(req["X-Correlation-ID"]);
         r.remote = remote_;
-        registry_->handler(r, [self = shared_from_this()](http::Response response) { self->send(response); });
+        registry_->handler(
+            r, [self = shared_from_this()](http::Response response) { self->send(response); });
     }
 
     void reply_error(int status, const char* code, const std::string& message) {
@@ -236,7 +270,8 @@ private:
         const std::string corr = http::make_correlation_id();
         http::Response r = http::error_response(status, code, message, corr);
         r.set("X-Correlation-ID", corr);
-        registry_->rejected.note(steady_now(), remote_ + ": " + std::to_string(status) + " " + message + " [" + corr + "]");
+        registry_->rejected.note(steady_now(), remote_ + ": " + std::to_string(status) + " " +
+                                                   message + " [" + corr + "]");
         keep_alive_ = false;
         send(r);
     }
@@ -245,9 +280,11 @@ private:
         if (phase_ == Phase::closed) return;
         phase_ = Phase::writing;
         // A span over the body: a cached body is shared, never copied per request.
-        body_keepalive_ = r.shared_body ? r.shared_body : std::make_shared<const std::string>(r.body);
+        body_keepalive_ =
+            r.shared_body ? r.shared_body : std::make_shared<const std::string>(r.body);
         using Body = bhttp::span_body<const char>;
-        auto res = std::make_shared<bhttp::response<Body>>(static_cast<bhttp::status>(r.status), 11);
+        auto res =
+            std::make_shared<bhttp::response<Body>>(static_cast<bhttp::status>(r.status), 11);
         res->set(bhttp::field::server, "meter-gateway");
         res->set(bhttp::field::content_type, r.content_type);
         res->set(bhttp::field::strict_transport_security, "max-age=31536000");
@@ -263,7 +300,8 @@ private:
         }
         response_ = res;
         beast::get_lowest_layer(stream_).expires_after(registry_->limits.write_timeout);
-        bhttp::async_write(stream_, *res, beast::bind_front_handler(&Session::on_write, shared_from_this()));
+        bhttp::async_write(stream_, *res,
+                           beast::bind_front_handler(&Session::on_write, shared_from_this()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
@@ -297,8 +335,9 @@ private:
 bool Registry::admit(const std::string& remote) {
     const auto it = per_address.find(remote);
     if (it != per_address.end() && it->second >= limits.max_connections_per_address) {
-        refused_per_address.note(steady_now(), remote + " has " + std::to_string(it->second) + " (limit " +
-                                                   std::to_string(limits.max_connections_per_address) + ")");
+        refused_per_address.note(steady_now(),
+                                 remote + " has " + std::to_string(it->second) + " (limit " +
+                                     std::to_string(limits.max_connections_per_address) + ")");
         return false;
     }
     if (static_cast<int>(sessions.size()) < limits.max_connections) return true;
@@ -306,11 +345,13 @@ bool Registry::admit(const std::string& remote) {
     for (Session* s : sessions)
         if (s->idle() && (victim == nullptr || s->idle_since() < victim->idle_since())) victim = s;
     if (victim == nullptr) {
-        refused_full.note(steady_now(), remote + " (limit " + std::to_string(limits.max_connections) + ")");
+        refused_full.note(steady_now(),
+                          remote + " (limit " + std::to_string(limits.max_connections) + ")");
         return false;
     }
     victim->close();
-    evicted.note(steady_now(), "limit " + std::to_string(limits.max_connections) + ", admitting " + remote);
+    evicted.note(steady_now(),
+                 "limit " + std::to_string(limits.max_connections) + ", admitting " + remote);
     return true;
 }
 
@@ -326,37 +367,47 @@ HttpsServer::HttpsServer(asio::io_context& io, AsyncHandler handler, HttpsLimits
     registry_->limits = limits;
 }
 
-HttpsServer::~HttpsServer() { stop(); }
-
-Result<std::unique_ptr<HttpsServer>> HttpsServer::start(asio::io_context& io, const ApiConfig& config,
-                                                       Handler handler, HttpsLimits limits) {
-    return start_async(
-        io, config, [h = std::move(handler)](const http::Request& r, Reply reply) { reply(h(r)); }, limits);
+HttpsServer::~HttpsServer() {
+    stop();
 }
 
-Result<std::unique_ptr<HttpsServer>> HttpsServer::start(asio::io_context& io, const ApiConfig& config,
-                                                       Handler handler) {
+Result<std::unique_ptr<HttpsServer>> HttpsServer::start(asio::io_context& io,
+                                                        const ApiConfig& config, Handler handler,
+                                                        HttpsLimits limits) {
+    return start_async(
+        io, config, [h = std::move(handler)](const http::Request& r, Reply reply) { reply(h(r)); },
+        limits);
+}
+
+Result<std::unique_ptr<HttpsServer>> HttpsServer::start(asio::io_context& io,
+                                                        const ApiConfig& config, Handler handler) {
     return start(io, config, std::move(handler), HttpsLimits::from(config));
 }
 
-Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(asio::io_context& io, const ApiConfig& config,
-                                                             AsyncHandler handler, HttpsLimits limits) {
+Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(asio::io_context& io,
+                                                              const ApiConfig& config,
+                                                              AsyncHandler handler,
+                                                              HttpsLimits limits) {
     std::unique_ptr<HttpsServer> s(new HttpsServer(io, std::move(handler), limits));
     if (Status st = configure_tls(s->tls_, config.tls_cert, config.tls_key); !st) return st.error();
     s->not_after_ = gw::certificate_not_after(s->tls_);
     beast::error_code ec;
     const auto address = asio::ip::make_address(config.listen_host, ec);
-    if (ec) return make_error(Errc::config_invalid, "api.listen: \"" + config.listen_host + "\" is not an IP address");
+    if (ec)
+        return make_error(Errc::config_invalid,
+                          "api.listen: \"" + config.listen_host + "\" is not an IP address");
     const tcp::endpoint ep{address, config.listen_port};
     s->acceptor_.open(ep.protocol(), ec);
     if (!ec) s->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) s->acceptor_.bind(ep, ec);
     if (!ec) s->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-        return make_error(Errc::config_invalid, "api.listen " + config.listen_host + ":" + std::to_string(config.listen_port) +
-                                                    ": " + ec.message());
-    log::info("api", "HTTPS pull API listening on ", config.listen_host, ":", s->port(), " (at most ",
-              limits.max_connections, " connections, ", limits.max_connections_per_address, " per address)");
+        return make_error(Errc::config_invalid, "api.listen " + config.listen_host + ":" +
+                                                    std::to_string(config.listen_port) + ": " +
+                                                    ec.message());
+    log::info("api", "HTTPS pull API listening on ", config.listen_host, ":", s->port(),
+              " (at most ", limits.max_connections, " connections, ",
+              limits.max_connections_per_address, " per address)");
     s->accept();
     s->schedule_summaries();
     return s;
@@ -367,7 +418,9 @@ std::uint16_t HttpsServer::port() const {
     return acceptor_.local_endpoint(ec).port();
 }
 
-int HttpsServer::active_connections() const { return static_cast<int>(registry_->sessions.size()); }
+int HttpsServer::active_connections() const {
+    return static_cast<int>(registry_->sessions.size());
+}
 
 void HttpsServer::stop() {
     beast::error_code ec;
@@ -397,7 +450,9 @@ void HttpsServer::accept() {
                 // Responses go out as header and body writes: without this, Nagle and delayed
                 // ACKs add ~40 ms to every keep-alive request.
                 socket.set_option(tcp::no_delay(true), ignored);
-                std::make_shared<detail::Session>(std::move(socket), tls_, registry_, std::move(remote))->run();
+                std::make_shared<detail::Session>(std::move(socket), tls_, registry_,
+                                                  std::move(remote))
+                    ->run();
             }
         }
         accept();

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
-#include "gw/drivers/profile.hpp"
 #include "gw/core/json.hpp"
 #include "gw/core/text.hpp"
+#include "gw/drivers/profile.hpp"
 
 namespace gw {
 
@@ -15,11 +15,14 @@ using namespace api;
 namespace json = boost::json;
 
 http::Response Api::meters(Ctx& ctx) {
-    if (auto bad = check_params(ctx.query, k_meters_params)) return error(ctx, 400, "invalid_parameter", *bad);
+    if (auto bad = check_params(ctx.query, k_meters_params))
+        return error(ctx, 400, "invalid_parameter", *bad);
     std::vector<Ean18> wanted;
     for (const auto& v : list_values(ctx.query, "klant_ean")) {
         auto e = Ean18::parse(v);
-        if (!e) return error(ctx, 400, "invalid_parameter", "klant_ean \"" + v.substr(0, 32) + "\": " + e.error().message);
+        if (!e)
+            return error(ctx, 400, "invalid_parameter",
+                         "klant_ean \"" + v.substr(0, 32) + "\": " + e.error().message);
         if (std::find(wanted.begin(), wanted.end(), *e) == wanted.end()) wanted.push_back(*e);
     }
     const bool all = wanted.empty();
@@ -35,7 +38,9 @@ http::Response Api::meters(Ctx& ctx) {
             reason = "onbekend";
         } else {
             auto ok = store_.consent_active(klant);
-            if (!ok) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + ok.error().message);
+            if (!ok)
+                return error(ctx, 503, "storage_unavailable",
+                             "storage unavailable: " + ok.error().message);
             if (!*ok) reason = "geen_toestemming";
         }
         if (reason) {
@@ -45,7 +50,9 @@ http::Response Api::meters(Ctx& ctx) {
         for (const auto& m : config_.meters) {
             if (m.klant_ean != klant) continue;
             auto last = store_.latest_end(m.meter_ean);
-            if (!last) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + last.error().message);
+            if (!last)
+                return error(ctx, 503, "storage_unavailable",
+                             "storage unavailable: " + last.error().message);
             found.object().field("klant_ean", klant.str()).field("meter_ean", m.meter_ean.str());
             found.field("meter_type", meter_type_name(m.type)).key("datum_laatste_meting");
             (*last ? found.string(format_utc(**last)) : found.null()).end();
@@ -65,16 +72,27 @@ http::Response Api::meters(Ctx& ctx) {
 http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
     if (auto bad = check_params(ctx.query, {})) return error(ctx, 400, "invalid_parameter", *bad);
     auto ean = Ean18::parse(ean_text);
-    if (!ean) return error(ctx, 400, "invalid_parameter", "meter_ean \"" + std::string(ean_text.substr(0, 32)) + "\": " + ean.error().message);
+    if (!ean)
+        return error(
+            ctx, 400, "invalid_parameter",
+            "meter_ean \"" + std::string(ean_text.substr(0, 32)) + "\": " + ean.error().message);
     ctx.audit.meter_ean = ean->to_string();
     const MeterConfig* m = config_.find_meter(*ean);
-    if (m == nullptr) return error(ctx, 404, "not_found", "meter_ean " + ean->to_string() + " is not on this gateway");
+    if (m == nullptr)
+        return error(ctx, 404, "not_found",
+                     "meter_ean " + ean->to_string() + " is not on this gateway");
     ctx.audit.klant_ean = m->klant_ean.to_string();
     auto consent = store_.consent_active(m->klant_ean);
-    if (!consent) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + consent.error().message);
-    if (!*consent) return error(ctx, 403, "geen_toestemming", "no active consent for klant_ean " + m->klant_ean.to_string());
+    if (!consent)
+        return error(ctx, 503, "storage_unavailable",
+                     "storage unavailable: " + consent.error().message);
+    if (!*consent)
+        return error(ctx, 403, "geen_toestemming",
+                     "no active consent for klant_ean " + m->klant_ean.to_string());
     auto last = store_.latest_end(m->meter_ean);
-    if (!last) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + last.error().message);
+    if (!last)
+        return error(ctx, 503, "storage_unavailable",
+                     "storage unavailable: " + last.error().message);
     const LinkConfig* link = config_.find_link(m->link);
     const MeterProfile* profile = find_profile(m->profile);
     json::object o{
@@ -87,7 +105,8 @@ http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
         {"profiel", m->profile},
         {"spanning_modus", voltage_mode_name(m->voltage)},
         {"methode", m->method == AveragingMethod::samples ? "samples" : "energy"},
-        {"teken", m->sign == SignConvention::import_positive ? "import_positive" : "export_positive"},
+        {"teken",
+         m->sign == SignConvention::import_positive ? "import_positive" : "export_positive"},
         {"ct_ratio", m->ct_ratio},
         {"vt_ratio", m->vt_ratio},
         {"poll_ms", m->poll_ms},
@@ -95,7 +114,9 @@ http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
         {"datum_laatste_meting", *last ? json::value(format_utc(**last)) : json::value(nullptr)},
     };
     if (link) {
-        json::object l{{"id", link->id}, {"type", link->type == LinkType::tcp ? "tcp" : "rtu"}, {"unit_id", m->unit_id}};
+        json::object l{{"id", link->id},
+                       {"type", link->type == LinkType::tcp ? "tcp" : "rtu"},
+                       {"unit_id", m->unit_id}};
         if (link->type == LinkType::tcp) {
             l["host"] = link->host;
             l["port"] = link->port;
@@ -109,7 +130,9 @@ http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
         for (const auto& ml : live_().meters) {
             if (ml.meter_ean != m->meter_ean.str()) continue;
             o["link_state"] = !ml.link_up ? "unknown" : *ml.link_up ? "up" : "down";
-            o["laatste_succesvolle_lezing"] = ml.last_success ? json::value(format_utc_ms(*ml.last_success)) : json::value(nullptr);
+            o["laatste_succesvolle_lezing"] = ml.last_success
+                                                  ? json::value(format_utc_ms(*ml.last_success))
+                                                  : json::value(nullptr);
             o["laatste_fout"] = ml.last_error ? json::value(*ml.last_error) : json::value(nullptr);
             json::object c;
             for (const auto& [k, v] : ml.counters) c[k] = v;

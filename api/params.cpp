@@ -12,35 +12,66 @@ namespace gw::api {
 using namespace std::chrono;
 
 const std::vector<Param> k_meters_params{
-    {"klant_ean", false, true, "ean",
-     "Expected customer EANs (repeat the parameter or separate with commas). Without it: every customer you may see.",
+    {"klant_ean",
+     false,
+     true,
+     "ean",
+     "Expected customer EANs (repeat the parameter or separate with commas). Without it: every "
+     "customer you may see.",
      {}},
 };
 
 namespace {
 
 const std::vector<Param> k_window_params{
-    {"klant_ean", true, false, "ean", "Customer (connection) EAN, 18 digits with a valid GS1 check digit.", {}},
+    {"klant_ean",
+     true,
+     false,
+     "ean",
+     "Customer (connection) EAN, 18 digits with a valid GS1 check digit.",
+     {}},
     {"meter_ean", true, false, "ean", "Meter EAN; must belong to klant_ean.", {}},
-    {"start_tijd", true, false, "time",
-     "Window start, ISO 8601 with Z or an offset. An interval is returned when start_tijd <= tijd - interval; "
+    {"start_tijd",
+     true,
+     false,
+     "time",
+     "Window start, ISO 8601 with Z or an offset. An interval is returned when start_tijd <= tijd "
+     "- interval; "
      "pass the previous datum_laatste_meting to get exactly what is new.",
      {}},
-    {"eind_tijd", false, false, "time", "Window end (inclusive for tijd), ISO 8601 with Z or an offset. Default: now.",
+    {"eind_tijd",
+     false,
+     false,
+     "time",
+     "Window end (inclusive for tijd), ISO 8601 with Z or an offset. Default: now.",
      {}},
     {"offset", false, false, "integer", "Rows to skip (paging). Default 0.", {}},
     {"max_rows", false, false, "integer", "Page size, 1..10000. Default 10000.", {}},
-    {"formaat", false, false, "enum", "json (default) or csv. CSV pages carry the next page in a Link header.",
+    {"formaat",
+     false,
+     false,
+     "enum",
+     "json (default) or csv. CSV pages carry the next page in a Link header.",
      {"json", "csv"}},
 };
 
 std::vector<Param> metingen_params() {
     auto p = k_window_params;
-    p.push_back({"meting_type", false, true, "enum", "Only these quantities (repeatable or comma-separated).",
-                 {"actief_vermogen", "blind_vermogen", "spanning_L1", "spanning_L2", "spanning_L3"}});
-    p.push_back({"resolutie", false, false, "enum",
-                 "5min, 15min or 60min: means of the stored interval values, quality the worst of its parts "
-                 "(a missing part makes it onvolledig). Default: the gateway's interval (5 minutes in production).",
+    p.push_back(
+        {"meting_type",
+         false,
+         true,
+         "enum",
+         "Only these quantities (repeatable or comma-separated).",
+         {"actief_vermogen", "blind_vermogen", "spanning_L1", "spanning_L2", "spanning_L3"}});
+    p.push_back({"resolutie",
+                 false,
+                 false,
+                 "enum",
+                 "5min, 15min or 60min: means of the stored interval values, quality the worst of "
+                 "its parts "
+                 "(a missing part makes it onvolledig). Default: the gateway's interval (5 minutes "
+                 "in production).",
                  {"5min", "15min", "60min"}});
     return p;
 }
@@ -55,19 +86,23 @@ std::optional<std::string> check_params(const http::Query& q, const std::vector<
     for (const auto& item : q.items) {
         const std::string& k = item.first;
         const std::string& v = item.second;
-        auto it = std::find_if(table.begin(), table.end(), [&](const Param& p) { return k == p.name; });
+        auto it =
+            std::find_if(table.begin(), table.end(), [&](const Param& p) { return k == p.name; });
         if (it == table.end()) {
             std::string names;
             for (const auto& p : table) names += (names.empty() ? "" : ", ") + std::string(p.name);
             return "unknown parameter \"" + k.substr(0, 64) + "\"" +
-                   (names.empty() ? std::string("; this endpoint takes none") : "; expected " + names);
+                   (names.empty() ? std::string("; this endpoint takes none")
+                                  : "; expected " + names);
         }
-        if (!it->repeatable && !seen.insert(k).second) return "parameter " + k + " given more than once";
+        if (!it->repeatable && !seen.insert(k).second)
+            return "parameter " + k + " given more than once";
         if (v.empty()) return "parameter " + k + " is empty";
         if (v.size() > 512) return "parameter " + k + " is too long";
     }
     for (const auto& p : table)
-        if (p.required && q.count(p.name) == 0) return "missing required parameter " + std::string(p.name);
+        if (p.required && q.count(p.name) == 0)
+            return "missing required parameter " + std::string(p.name);
     return std::nullopt;
 }
 
@@ -87,7 +122,8 @@ std::optional<std::string> one(const http::Query& q, const char* name) {
     return all.front();
 }
 
-std::optional<std::string> parse_window(const http::Query& q, const Config& cfg, const Clock& clock, Api::Window& w) {
+std::optional<std::string> parse_window(const http::Query& q, const Config& cfg, const Clock& clock,
+                                        Api::Window& w) {
     auto ean = [&](const char* name, Ean18& out) -> std::optional<std::string> {
         const auto v = *one(q, name);
         auto e = Ean18::parse(v);
@@ -112,21 +148,24 @@ std::optional<std::string> parse_window(const http::Query& q, const Config& cfg,
     if (w.end - w.start > days{Api::k_max_window_days})
         return "the window may span at most " + std::to_string(Api::k_max_window_days) +
                " days; page through longer periods";
-    auto integer = [&](const char* name, std::int64_t& out, std::int64_t lo, std::int64_t hi) -> std::optional<std::string> {
+    auto integer = [&](const char* name, std::int64_t& out, std::int64_t lo,
+                       std::int64_t hi) -> std::optional<std::string> {
         const auto v = one(q, name);
         if (!v) return std::nullopt;
-        const bool digits = !v->empty() && v->size() <= 10 && std::all_of(v->begin(), v->end(), ::isdigit);
+        const bool digits =
+            !v->empty() && v->size() <= 10 && std::all_of(v->begin(), v->end(), ::isdigit);
         const long long n = digits ? std::stoll(*v) : -1;
         if (!digits || n < lo || n > hi)
-            return std::string(name) + " must be a whole number from " + std::to_string(lo) + " to " +
-                   std::to_string(hi) + ", got \"" + v->substr(0, 20) + "\"";
+            return std::string(name) + " must be a whole number from " + std::to_string(lo) +
+                   " to " + std::to_string(hi) + ", got \"" + v->substr(0, 20) + "\"";
         out = n;
         return std::nullopt;
     };
     if (auto bad = integer("offset", w.offset, 0, 1'000'000'000)) return bad;
     if (auto bad = integer("max_rows", w.max_rows, 1, Api::k_max_page)) return bad;
     if (auto f = one(q, "formaat")) {
-        if (*f != "json" && *f != "csv") return "formaat must be json or csv, got \"" + f->substr(0, 20) + "\"";
+        if (*f != "json" && *f != "csv")
+            return "formaat must be json or csv, got \"" + f->substr(0, 20) + "\"";
         w.csv = *f == "csv";
     }
     w.meter_cfg = cfg.find_meter(w.meter);
@@ -134,12 +173,14 @@ std::optional<std::string> parse_window(const http::Query& q, const Config& cfg,
 }
 
 std::string next_page_base(const char* endpoint, const Api::Window& w, const http::Query& q) {
-    return std::string(endpoint) + "?klant_ean=" + w.klant.to_string() + "&meter_ean=" + w.meter.to_string() +
-           "&start_tijd=" + http::url_encode(*one(q, "start_tijd")) +
-           "&eind_tijd=" + http::url_encode(one(q, "eind_tijd") ? *one(q, "eind_tijd") : format_utc_ms(w.end));
+    return std::string(endpoint) + "?klant_ean=" + w.klant.to_string() +
+           "&meter_ean=" + w.meter.to_string() +
+           "&start_tijd=" + http::url_encode(*one(q, "start_tijd")) + "&eind_tijd=" +
+           http::url_encode(one(q, "eind_tijd") ? *one(q, "eind_tijd") : format_utc_ms(w.end));
 }
 
-http::Response finish_page(const Api::Window& w, std::string body, bool more, const std::string& next) {
+http::Response finish_page(const Api::Window& w, std::string body, bool more,
+                           const std::string& next) {
     http::Response r;
     r.no_store = true;
     if (w.csv) {
@@ -152,6 +193,8 @@ http::Response finish_page(const Api::Window& w, std::string body, bool more, co
     return r;
 }
 
-std::string opt_time_json(const std::optional<SysS>& t) { return t ? json_quote(format_utc(*t)) : "null"; }
+std::string opt_time_json(const std::optional<SysS>& t) {
+    return t ? json_quote(format_utc(*t)) : "null";
+}
 
 }  // namespace gw::api

@@ -51,14 +51,17 @@ std::optional<std::string> check_params(const http::Query& q, const std::vector<
 std::vector<std::string> list_values(const http::Query& q, const char* name);
 /// The first value of a parameter.
 std::optional<std::string> one(const http::Query& q, const char* name);
-/// Validates the window parameters (EANs, times, paging, format) into `w`; the 400 message on failure.
-std::optional<std::string> parse_window(const http::Query& q, const Config& cfg, const Clock& clock, Api::Window& w);
+/// Validates the window parameters (EANs, times, paging, format) into `w`; the 400 message on
+/// failure.
+std::optional<std::string> parse_window(const http::Query& q, const Config& cfg, const Clock& clock,
+                                        Api::Window& w);
 
 /// The next page's URL up to its endpoint-specific parameters: the same window, with the
 /// resolved eind_tijd when the caller left it to "now", so that pages stay consistent.
 std::string next_page_base(const char* endpoint, const Api::Window& w, const http::Query& q);
 /// Closes a page: JSON gets its "next" member, CSV a Link header.
-http::Response finish_page(const Api::Window& w, std::string body, bool more, const std::string& next);
+http::Response finish_page(const Api::Window& w, std::string body, bool more,
+                           const std::string& next);
 
 /// "null" or the time as a JSON string.
 std::string opt_time_json(const std::optional<SysS>& t);

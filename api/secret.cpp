@@ -49,10 +49,11 @@ void random_bytes(unsigned char* p, int n) {
     if (RAND_bytes(p, n) != 1) throw std::runtime_error("OpenSSL RAND_bytes failed");
 }
 
-bool pbkdf2(std::string_view secret, const std::vector<unsigned char>& salt, int iterations, unsigned char* out,
-            int out_len) {
-    return PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()), salt.data(), static_cast<int>(salt.size()),
-                             iterations, EVP_sha256(), out_len, out) == 1;
+bool pbkdf2(std::string_view secret, const std::vector<unsigned char>& salt, int iterations,
+            unsigned char* out, int out_len) {
+    return PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()), salt.data(),
+                             static_cast<int>(salt.size()), iterations, EVP_sha256(), out_len,
+                             out) == 1;
 }
 
 }  // namespace
@@ -67,9 +68,10 @@ std::string hash_secret(std::string_view secret, int iterations) {
     std::vector<unsigned char> salt(16);
     random_bytes(salt.data(), static_cast<int>(salt.size()));
     unsigned char dk[32];
-    if (!pbkdf2(secret, salt, iterations, dk, sizeof dk)) throw std::runtime_error("OpenSSL PBKDF2 failed");
-    return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + b64url(salt.data(), salt.size()) + "$" +
-           b64url(dk, sizeof dk);
+    if (!pbkdf2(secret, salt, iterations, dk, sizeof dk))
+        throw std::runtime_error("OpenSSL PBKDF2 failed");
+    return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + b64url(salt.data(), salt.size()) +
+           "$" + b64url(dk, sizeof dk);
 }
 
 int hash_iterations(std::string_view stored) {
@@ -94,7 +96,9 @@ bool verify_secret(std::string_view secret, std::string_view stored) {
     const auto d2 = stored.find('$', d1 + 1);
     if (d2 == std::string_view::npos) return false;
     std::vector<unsigned char> salt, expected;
-    if (!unb64url(stored.substr(d1 + 1, d2 - d1 - 1), salt) || !unb64url(stored.substr(d2 + 1), expected)) return false;
+    if (!unb64url(stored.substr(d1 + 1, d2 - d1 - 1), salt) ||
+        !unb64url(stored.substr(d2 + 1), expected))
+        return false;
     if (expected.empty() || expected.size() > 64) return false;
     std::vector<unsigned char> got(expected.size());
     if (!pbkdf2(secret, salt, iterations, got.data(), static_cast<int>(got.size()))) return false;

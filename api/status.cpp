@@ -11,7 +11,9 @@ namespace json = boost::json;
 
 namespace {
 
-json::value opt_time(const std::optional<SysS>& t) { return t ? json::value(format_utc(*t)) : json::value(nullptr); }
+json::value opt_time(const std::optional<SysS>& t) {
+    return t ? json::value(format_utc(*t)) : json::value(nullptr);
+}
 
 }  // namespace
 
@@ -38,12 +40,18 @@ http::Response Api::status(Ctx& ctx) {
     json::array meters;
     for (const auto& m : live.meters) {
         auto ok = visible(m.meter_ean);
-        if (!ok) return error(ctx, 503, "storage_unavailable", "storage unavailable: " + ok.error().message);
+        if (!ok)
+            return error(ctx, 503, "storage_unavailable",
+                         "storage unavailable: " + ok.error().message);
         if (!*ok) continue;
-        json::object mo{{"meter_ean", m.meter_ean},
-                        {"link_state", !m.link_up ? "unknown" : *m.link_up ? "up" : "down"},
-                        {"last_success", m.last_success ? json::value(format_utc_ms(*m.last_success)) : json::value(nullptr)},
-                        {"last_error", m.last_error ? json::value(*m.last_error) : json::value(nullptr)}};
+        json::object mo{
+            {"meter_ean", m.meter_ean},
+            {"link_state", !m.link_up   ? "unknown"
+                           : *m.link_up ? "up"
+                                        : "down"},
+            {"last_success",
+             m.last_success ? json::value(format_utc_ms(*m.last_success)) : json::value(nullptr)},
+            {"last_error", m.last_error ? json::value(*m.last_error) : json::value(nullptr)}};
         json::object c;
         for (const auto& [k, v] : m.counters) c[k] = v;
         mo["counters"] = c;
@@ -72,10 +80,11 @@ http::Response Api::status(Ctx& ctx) {
         storage["oldest_interval"] = opt_time(st->oldest_interval);
         storage["newest_interval"] = opt_time(st->newest_interval);
     }
-    o["mqtt"] = json::object{{"enabled", config_.mqtt.enabled},
-                             {"state", live.mqtt_state},
-                             {"backlog", st ? json::value(st->pending_forward) : json::value(nullptr)},
-                             {"oldest_unsent", st ? opt_time(st->oldest_pending) : json::value(nullptr)}};
+    o["mqtt"] =
+        json::object{{"enabled", config_.mqtt.enabled},
+                     {"state", live.mqtt_state},
+                     {"backlog", st ? json::value(st->pending_forward) : json::value(nullptr)},
+                     {"oldest_unsent", st ? opt_time(st->oldest_pending) : json::value(nullptr)}};
     o["storage"] = storage;
 
     if (live.tls_not_after) {
@@ -83,10 +92,13 @@ http::Response Api::status(Ctx& ctx) {
         json::object tls{{"certificate", live.tls_certificate},
                          {"not_after", format_utc(*live.tls_not_after)},
                          {"days_left", days_left}};
-        tls["warning"] = *live.tls_not_after <= now
-                             ? json::value("the certificate has expired: clients that check it refuse to connect")
-                         : days_left <= 30 ? json::value("the certificate expires within 30 days: install a new one")
-                                           : json::value(nullptr);
+        tls["warning"] =
+            *live.tls_not_after <= now
+                ? json::value(
+                      "the certificate has expired: clients that check it refuse to connect")
+            : days_left <= 30
+                ? json::value("the certificate expires within 30 days: install a new one")
+                : json::value(nullptr);
         o["tls"] = tls;
     }
     http::Response r;

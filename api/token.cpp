@@ -9,7 +9,8 @@ using namespace std::chrono;
 using namespace api;
 
 http::Response Api::token(Ctx& ctx) {
-    if (ctx.req.authorization.rfind("Basic ", 0) != 0 && ctx.req.authorization.rfind("basic ", 0) != 0)
+    if (ctx.req.authorization.rfind("Basic ", 0) != 0 &&
+        ctx.req.authorization.rfind("basic ", 0) != 0)
         return error(ctx, 401, "unauthorized", "POST /api/v1/token takes Basic credentials");
     if (auto bad = check_params(ctx.query, {})) return error(ctx, 400, "invalid_parameter", *bad);
     http::Response r;

@@ -7,8 +7,12 @@ namespace gw {
 
 using namespace std::chrono;
 
-SysMs SystemClock::utc_now() const { return time_point_cast<milliseconds>(system_clock::now()); }
-SteadyMs SystemClock::steady_now() const { return time_point_cast<milliseconds>(steady_clock::now()); }
+SysMs SystemClock::utc_now() const {
+    return time_point_cast<milliseconds>(system_clock::now());
+}
+SteadyMs SystemClock::steady_now() const {
+    return time_point_cast<milliseconds>(steady_clock::now());
+}
 
 bool SystemClock::synchronised() const {
     timex tx{};
@@ -17,13 +21,16 @@ bool SystemClock::synchronised() const {
 }
 
 ManualClock::ManualClock(SysMs utc_start, SteadyMs steady_start)
-    : utc_ms_(utc_start.time_since_epoch().count()), steady_ms_(steady_start.time_since_epoch().count()) {}
+    : utc_ms_(utc_start.time_since_epoch().count()),
+      steady_ms_(steady_start.time_since_epoch().count()) {}
 
 void ManualClock::advance(milliseconds d) {
     utc_ms_ += d.count();
     steady_ms_ += d.count();
 }
 
-void ManualClock::jump_utc(milliseconds d) { utc_ms_ += d.count(); }
+void ManualClock::jump_utc(milliseconds d) {
+    utc_ms_ += d.count();
+}
 
 }  // namespace gw

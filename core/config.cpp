@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -11,7 +12,6 @@
 #include <set>
 #include <sstream>
 #include <tuple>
-#include <toml++/toml.h>
 
 #include "gw/core/time.hpp"
 
@@ -74,13 +74,20 @@ struct Ctx {
 
 std::string type_name(const toml::node& n) {
     switch (n.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a number";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        default: return "a date/time";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        default:
+            return "a date/time";
     }
 }
 
@@ -102,8 +109,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 /// A view of one TOML table that remembers which keys were asked for, so that
 /// every key nobody asked for can be reported as unknown (a typo must not pass).
 class Section {
-public:
-    Section(Ctx& ctx, const toml::table& t, std::string path) : ctx_(ctx), t_(t), path_(std::move(path)) {}
+  public:
+    Section(Ctx& ctx, const toml::table& t, std::string path)
+        : ctx_(ctx), t_(t), path_(std::move(path)) {}
     Section(const Section&) = delete;
     Section& operator=(const Section&) = delete;
 
@@ -127,7 +135,8 @@ public:
     }
 
     /// Returns nullopt if absent (reported when required) or of the wrong type (reported).
-    std::optional<std::string> string(std::string_view key, bool required, std::string_view what = "a string") {
+    std::optional<std::string> string(std::string_view key, bool required,
+                                      std::string_view what = "a string") {
         const toml::node* n = get(key);
         if (n == nullptr) {
             if (required) missing(key, what);
@@ -141,9 +150,11 @@ public:
     }
 
     template <class Int>
-    bool integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max, bool required = false) {
+    bool integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max,
+                 bool required = false) {
         const toml::node* n = get(key);
-        const std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        const std::string range =
+            "an integer from " + std::to_string(min) + " to " + std::to_string(max);
         if (n == nullptr) {
             if (required) missing(key, range);
             return false;
@@ -162,8 +173,8 @@ public:
     }
 
     /// A number (integer or float). `min_exclusive` makes the lower bound strict.
-    bool number(std::string_view key, double& out, double min, double max, bool min_exclusive = false,
-                bool required = false) {
+    bool number(std::string_view key, double& out, double min, double max,
+                bool min_exclusive = false, bool required = false) {
         const toml::node* n = get(key);
         std::ostringstream range;
         range << "a number " << (min_exclusive ? "greater than " : "from ") << min << " to " << max;
@@ -202,7 +213,8 @@ public:
     }
 
     template <class E>
-    bool choice(std::string_view key, E& out, std::initializer_list<std::pair<std::string_view, E>> options,
+    bool choice(std::string_view key, E& out,
+                std::initializer_list<std::pair<std::string_view, E>> options,
                 bool required = false) {
         std::string list;
         for (const auto& [name, value] : options) {
@@ -250,7 +262,7 @@ public:
         }
     }
 
-private:
+  private:
     Ctx& ctx_;
     const toml::table& t_;
     std::string path_;
@@ -268,7 +280,8 @@ std::optional<Ean18> ean(Section& s, std::string_view key) {
     if (!text) return std::nullopt;
     auto parsed = Ean18::parse(*text);
     if (!parsed) {
-        s.error(*s.get(key), key, "\"" + *text + "\" is not a valid EAN-18: " + parsed.error().message);
+        s.error(*s.get(key), key,
+                "\"" + *text + "\" is not a valid EAN-18: " + parsed.error().message);
         return std::nullopt;
     }
     return *parsed;
@@ -277,19 +290,24 @@ std::optional<Ean18> ean(Section& s, std::string_view key) {
 void parse_gateway(Section& s, GatewayConfig& g) {
     if (auto id = s.string("id", true, "an id of letters, digits, '-', '_' or '.'")) {
         if (!valid_id(*id))
-            s.error(*s.get("id"), "id", "expected letters, digits, '-', '_' or '.' (it appears in MQTT topics), got \"" + *id + "\"");
+            s.error(
+                *s.get("id"), "id",
+                "expected letters, digits, '-', '_' or '.' (it appears in MQTT topics), got \"" +
+                    *id + "\"");
         else
             g.id = *id;
     }
     if (const toml::node* n = s.get("interval_s")) {
         if (!n->is_integer() || !valid_interval_s(n->as_integer()->get()))
-            s.error(*n, "interval_s", "expected a whole number of seconds that divides 3600 (300 in production)");
+            s.error(*n, "interval_s",
+                    "expected a whole number of seconds that divides 3600 (300 in production)");
         else
             g.interval_s = static_cast<int>(n->as_integer()->get());
     }
     if (auto lvl = s.string("log_level", false, "one of error | warn | info | debug")) {
         if (!log::parse_level(*lvl, g.log_level))
-            s.error(*s.get("log_level"), "log_level", "expected one of error | warn | info | debug, got \"" + *lvl + "\"");
+            s.error(*s.get("log_level"), "log_level",
+                    "expected one of error | warn | info | debug, got \"" + *lvl + "\"");
     }
     s.boolean("trust_clock", g.trust_clock);
     s.finish();
@@ -333,18 +351,22 @@ void parse_api(Section& s, ApiConfig& a) {
     const bool req = a.enabled;
     if (auto l = s.string("listen", req, "host:port, e.g. \"0.0.0.0:8443\"")) {
         if (!parse_host_port(*l, a.listen_host, a.listen_port))
-            s.error(*s.get("listen"), "listen", "expected host:port (IPv6 as [::1]:8443), got \"" + *l + "\"");
+            s.error(*s.get("listen"), "listen",
+                    "expected host:port (IPv6 as [::1]:8443), got \"" + *l + "\"");
     }
-    if (auto c = s.string("tls_cert", req, "the path of the server certificate (PEM)")) a.tls_cert = *c;
-    if (auto k = s.string("tls_key", req, "the path of the server private key (PEM)")) a.tls_key = *k;
+    if (auto c = s.string("tls_cert", req, "the path of the server certificate (PEM)"))
+        a.tls_cert = *c;
+    if (auto k = s.string("tls_key", req, "the path of the server private key (PEM)"))
+        a.tls_key = *k;
     s.integer("rate_limit_per_minute", a.rate_limit_per_minute, 1, 100000);
     s.integer("token_lifetime_s", a.token_lifetime_s, 60, 86400);
     s.integer("max_connections", a.max_connections, 1, 1024);
     if (!s.integer("max_connections_per_address", a.max_connections_per_address, 1, 1024))
         a.max_connections_per_address = std::min(a.max_connections_per_address, a.max_connections);
     else if (a.max_connections_per_address > a.max_connections)
-        s.error(*s.get("max_connections_per_address"), "max_connections_per_address",
-                "must not be larger than max_connections (" + std::to_string(a.max_connections) + ")");
+        s.error(
+            *s.get("max_connections_per_address"), "max_connections_per_address",
+            "must not be larger than max_connections (" + std::to_string(a.max_connections) + ")");
     s.integer("handshake_timeout_s", a.handshake_timeout_s, 1, 300);
     s.integer("request_timeout_s", a.request_timeout_s, 1, 300);
     s.integer("keepalive_timeout_s", a.keepalive_timeout_s, 1, 3600);
@@ -358,9 +380,11 @@ void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id) {
         const bool scheme_ok = u->rfind("tcp://", 0) == 0 || u->rfind("ssl://", 0) == 0;
         std::string host;
         std::uint16_t port = 0;
-        const bool hp_ok = scheme_ok && parse_host_port(std::string_view(*u).substr(6), host, port) && port != 0;
+        const bool hp_ok =
+            scheme_ok && parse_host_port(std::string_view(*u).substr(6), host, port) && port != 0;
         if (!hp_ok)
-            s.error(*s.get("uri"), "uri", "expected tcp://host:port or ssl://host:port, got \"" + *u + "\"");
+            s.error(*s.get("uri"), "uri",
+                    "expected tcp://host:port or ssl://host:port, got \"" + *u + "\"");
         else
             m.uri = *u;
     }
@@ -372,9 +396,11 @@ void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id) {
             m.client_id = *c;
     }
     if (auto p = s.string("topic_prefix", false)) {
-        if (p->empty() || p->find_first_of("+#") != std::string::npos || p->front() == '/' || p->back() == '/')
+        if (p->empty() || p->find_first_of("+#") != std::string::npos || p->front() == '/' ||
+            p->back() == '/')
             s.error(*s.get("topic_prefix"), "topic_prefix",
-                    "expected a topic prefix without '+', '#' or a leading/trailing '/', got \"" + *p + "\"");
+                    "expected a topic prefix without '+', '#' or a leading/trailing '/', got \"" +
+                        *p + "\"");
         else
             m.topic_prefix = *p;
     }
@@ -382,7 +408,8 @@ void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id) {
     if (auto p = s.string("password_file", false)) {
         m.password_file = *p;
         if (m.username.empty())
-            s.error(*s.get("password_file"), "password_file", "a password needs a username: set mqtt.username");
+            s.error(*s.get("password_file"), "password_file",
+                    "a password needs a username: set mqtt.username");
     }
     if (auto c = s.string("ca_file", false)) m.ca_file = *c;
     if (auto c = s.string("cert_file", false)) m.cert_file = *c;
@@ -405,11 +432,13 @@ const std::initializer_list<int> k_bauds{1200, 2400, 4800, 9600, 19200, 38400, 5
 void parse_link(Section& s, LinkConfig& l) {
     if (auto id = s.string("id", true, "a link id")) {
         if (!valid_id(*id))
-            s.error(*s.get("id"), "id", "expected letters, digits, '-', '_' or '.', got \"" + *id + "\"");
+            s.error(*s.get("id"), "id",
+                    "expected letters, digits, '-', '_' or '.', got \"" + *id + "\"");
         else
             l.id = *id;
     }
-    const bool type_ok = s.choice("type", l.type, {{"tcp", LinkType::tcp}, {"rtu", LinkType::rtu}}, true);
+    const bool type_ok =
+        s.choice("type", l.type, {{"tcp", LinkType::tcp}, {"rtu", LinkType::rtu}}, true);
     s.integer("response_timeout_ms", l.response_timeout_ms, 10, 60000);
     s.integer("byte_timeout_ms", l.byte_timeout_ms, 1, 10000);
     s.integer("retries", l.retries, 0, 5);
@@ -423,7 +452,8 @@ void parse_link(Section& s, LinkConfig& l) {
     s.integer("request_delay_ms", l.request_delay_ms, 0, 5000);
     if (!type_ok) {
         // Without a type we cannot tell which keys belong; ask for all so none is "unknown".
-        for (auto k : {"host", "port", "device", "baud", "parity", "data_bits", "stop_bits"}) s.get(k);
+        for (auto k : {"host", "port", "device", "baud", "parity", "data_bits", "stop_bits"})
+            s.get(k);
         s.finish();
         return;
     }
@@ -437,12 +467,14 @@ void parse_link(Section& s, LinkConfig& l) {
         s.integer("port", l.port, 1, 65535);
         only_for({"device", "baud", "parity", "data_bits", "stop_bits"}, "rtu");
     } else {
-        if (auto d = s.string("device", true, "a serial device path such as /dev/ttyUSB0")) l.device = *d;
+        if (auto d = s.string("device", true, "a serial device path such as /dev/ttyUSB0"))
+            l.device = *d;
         if (const toml::node* n = s.get("baud")) {
-            const bool ok = n->is_integer() &&
-                            std::find(k_bauds.begin(), k_bauds.end(), n->as_integer()->get()) != k_bauds.end();
+            const bool ok = n->is_integer() && std::find(k_bauds.begin(), k_bauds.end(),
+                                                         n->as_integer()->get()) != k_bauds.end();
             if (!ok)
-                s.error(*n, "baud", "expected one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200");
+                s.error(*n, "baud",
+                        "expected one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200");
             else
                 l.baud = static_cast<int>(n->as_integer()->get());
         }
@@ -464,19 +496,24 @@ void parse_link(Section& s, LinkConfig& l) {
     s.finish();
 }
 
-/// One entry of [meter.registers]: { address, type, function, word_order, byte_order, scale | scale_pow10 }.
+/// One entry of [meter.registers]: { address, type, function, word_order, byte_order, scale |
+/// scale_pow10 }.
 void parse_register(Section& s, RegisterSpec& r) {
     s.integer("address", r.address, 0, 65535, true);
     bool type_ok = false;
-    if (auto t = s.string("type", true, "one of int16 uint16 int32 uint32 int64 uint64 float32 float64")) {
+    if (auto t = s.string("type", true,
+                          "one of int16 uint16 int32 uint32 int64 uint64 float32 float64")) {
         if (auto dt = data_type_from_name(*t)) {
             r.type = *dt;
             type_ok = true;
         } else
-            s.error(*s.get("type"), "type",
-                    "expected one of int16 uint16 int32 uint32 int64 uint64 float32 float64, got \"" + *t + "\"");
+            s.error(
+                *s.get("type"), "type",
+                "expected one of int16 uint16 int32 uint32 int64 uint64 float32 float64, got \"" +
+                    *t + "\"");
     }
-    s.choice("function", r.function, {{"holding", RegFunction::holding}, {"input", RegFunction::input}});
+    s.choice("function", r.function,
+             {{"holding", RegFunction::holding}, {"input", RegFunction::input}});
     s.choice("word_order", r.word_order, {{"big", WordOrder::big}, {"little", WordOrder::little}});
     s.choice("byte_order", r.byte_order, {{"big", ByteOrder::big}, {"little", ByteOrder::little}});
     const bool has_scale = s.number("scale", r.scale, -1e12, 1e12);
@@ -484,13 +521,16 @@ void parse_register(Section& s, RegisterSpec& r) {
     int pow10 = 0;
     if (s.integer("scale_pow10", pow10, -12, 12)) {
         if (has_scale)
-            s.error(*s.get("scale_pow10"), "scale_pow10", "give either scale or scale_pow10, not both");
+            s.error(*s.get("scale_pow10"), "scale_pow10",
+                    "give either scale or scale_pow10, not both");
         else
             r.scale = std::pow(10.0, pow10);
     }
     s.boolean("all_ones_invalid", r.all_ones_invalid);
-    if (type_ok && r.all_ones_invalid && r.type != DataType::uint16 && r.type != DataType::uint32 && r.type != DataType::uint64)
-        s.error(*s.get("all_ones_invalid"), "all_ones_invalid", "only for unsigned types (uint16, uint32, uint64)");
+    if (type_ok && r.all_ones_invalid && r.type != DataType::uint16 && r.type != DataType::uint32 &&
+        r.type != DataType::uint64)
+        s.error(*s.get("all_ones_invalid"), "all_ones_invalid",
+                "only for unsigned types (uint16, uint32, uint64)");
     if (std::uint32_t(r.address) + register_count(r.type) - 1 > 65535)
         s.error(s.table(), "address", "the value runs past register 65535");
     s.finish();
@@ -503,12 +543,15 @@ void parse_registers(Section& s, RegisterMap& map) {
         auto reg = reg_from_name(name);
         if (!reg) {
             s.error(v, name,
-                    "unknown register name; expected one of p_l1 p_l2 p_l3 p_total q_l1 q_l2 q_l3 q_total "
+                    "unknown register name; expected one of p_l1 p_l2 p_l3 p_total q_l1 q_l2 q_l3 "
+                    "q_total "
                     "u_l1n u_l2n u_l3n u_l12 u_l23 u_l31 e_import e_export eq_import eq_export");
             continue;
         }
         if (!v.is_table()) {
-            s.error(v, name, "expected an inline table like { address = 0, type = \"float32\" }, got " + type_name(v));
+            s.error(v, name,
+                    "expected an inline table like { address = 0, type = \"float32\" }, got " +
+                        type_name(v));
             continue;
         }
         Section rs(s.ctx(), *v.as_table(), s.key_path(name));
@@ -527,12 +570,15 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
                     "no [[customer]] with klant_ean = \"" + e->to_string() + "\" is configured");
     }
     s.choice("meter_type", m.type,
-             {{"bruto_productie", MeterType::bruto_productie}, {"overdrachtspunt", MeterType::overdrachtspunt}}, true);
+             {{"bruto_productie", MeterType::bruto_productie},
+              {"overdrachtspunt", MeterType::overdrachtspunt}},
+             true);
     const LinkConfig* link = nullptr;
     if (auto l = s.string("link", true, "the id of a [[link]]")) {
         m.link = *l;
         link = cfg.find_link(*l);
-        if (link == nullptr) s.error(*s.get("link"), "link", "no [[link]] with id = \"" + *l + "\" is configured");
+        if (link == nullptr)
+            s.error(*s.get("link"), "link", "no [[link]] with id = \"" + *l + "\" is configured");
     }
     // RTU addresses 1..247 (0 is broadcast); a TCP gateway may route any unit id.
     const std::int64_t max_unit = (link != nullptr && link->type == LinkType::rtu) ? 247 : 255;
@@ -565,7 +611,9 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
                 s.error(*s.get("registers"), "registers", "only allowed with profile = \"custom\"");
             const RegisterMap* builtin = profiles ? profiles(*p) : nullptr;
             if (builtin == nullptr) {
-                s.error(*s.get("profile"), "profile", "unknown profile \"" + *p + "\"; run meter-gateway --profiles for the list, or use \"custom\"");
+                s.error(*s.get("profile"), "profile",
+                        "unknown profile \"" + *p +
+                            "\"; run meter-gateway --profiles for the list, or use \"custom\"");
             } else {
                 m.registers = *builtin;
                 have_map = true;
@@ -576,14 +624,16 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
     if (m.poll_ms > cfg.gateway.interval_s * 1000)
         s.error(*s.get("poll_ms"), "poll_ms", "must not be longer than gateway.interval_s");
     s.choice("sign", m.sign,
-             {{"import_positive", SignConvention::import_positive}, {"export_positive", SignConvention::export_positive}});
+             {{"import_positive", SignConvention::import_positive},
+              {"export_positive", SignConvention::export_positive}});
     s.number("ct_ratio", m.ct_ratio, 0, 1e6, true);
     s.number("vt_ratio", m.vt_ratio, 0, 1e6, true);
-    const bool voltage_set = s.choice(
-        "voltage", m.voltage,
-        {{"phase_to_neutral", VoltageMode::phase_to_neutral}, {"phase_to_phase", VoltageMode::phase_to_phase}});
+    const bool voltage_set = s.choice("voltage", m.voltage,
+                                      {{"phase_to_neutral", VoltageMode::phase_to_neutral},
+                                       {"phase_to_phase", VoltageMode::phase_to_phase}});
     const bool method_set =
-        s.choice("method", m.method, {{"samples", AveragingMethod::samples}, {"energy", AveragingMethod::energy}});
+        s.choice("method", m.method,
+                 {{"samples", AveragingMethod::samples}, {"energy", AveragingMethod::energy}});
     s.number("cross_check_tolerance_pct", m.cross_check_tolerance_pct, 0, 1000);
     s.number("cross_check_min_kw", m.cross_check_min_kw, 0, 1e6);
     s.integer("max_read_gap", m.max_read_gap, 0, 100);
@@ -598,15 +648,19 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
     }
     if (have_map) {
         // Default voltage mode: phase-to-neutral where the meter has it (SPEC 2).
-        if (!voltage_set && !m.registers.has_phase_to_neutral()) m.voltage = VoltageMode::phase_to_phase;
-        const bool has_mode = m.voltage == VoltageMode::phase_to_neutral ? m.registers.has_phase_to_neutral()
-                                                                          : m.registers.has_phase_to_phase();
+        if (!voltage_set && !m.registers.has_phase_to_neutral())
+            m.voltage = VoltageMode::phase_to_phase;
+        const bool has_mode = m.voltage == VoltageMode::phase_to_neutral
+                                  ? m.registers.has_phase_to_neutral()
+                                  : m.registers.has_phase_to_phase();
         if (voltage_set && !has_mode)
             s.error(*s.get("voltage"), "voltage",
-                    "profile \"" + m.profile + "\" has no " + std::string(voltage_mode_name(m.voltage)) + " voltage registers");
+                    "profile \"" + m.profile + "\" has no " +
+                        std::string(voltage_mode_name(m.voltage)) + " voltage registers");
         if (method_set && m.method == AveragingMethod::energy && !m.registers.has_active_energy())
             s.error(*s.get("method"), "method",
-                    "\"energy\" needs both e_import and e_export registers, which profile \"" + m.profile + "\" lacks");
+                    "\"energy\" needs both e_import and e_export registers, which profile \"" +
+                        m.profile + "\" lacks");
     }
     s.finish();
 }
@@ -617,7 +671,8 @@ void each_table(Section& root, std::string_view key, F&& fn) {
     if (n == nullptr) return;
     const toml::array* arr = n->as_array();
     if (arr == nullptr || !arr->is_array_of_tables()) {
-        root.error(*n, key, "expected an array of tables: write [[" + std::string(key) + "]] sections");
+        root.error(*n, key,
+                   "expected an array of tables: write [[" + std::string(key) + "]] sections");
         return;
     }
     std::size_t i = 0;
@@ -630,7 +685,8 @@ void each_table(Section& root, std::string_view key, F&& fn) {
 
 }  // namespace
 
-ConfigResult parse_config(std::string_view text, const std::string& file, const ProfileLookup& profiles) {
+ConfigResult parse_config(std::string_view text, const std::string& file,
+                          const ProfileLookup& profiles) {
     ConfigResult result;
     Ctx ctx{file, &result.errors};
     toml::table doc;
@@ -648,7 +704,8 @@ ConfigResult parse_config(std::string_view text, const std::string& file, const 
     auto section = [&](std::string_view key, bool required, auto&& fn) {
         const toml::table* t = root.subtable(key);
         if (t == nullptr) {
-            if (required && root.get(key) == nullptr) root.missing(key, "a [" + std::string(key) + "] section");
+            if (required && root.get(key) == nullptr)
+                root.missing(key, "a [" + std::string(key) + "] section");
             return;
         }
         Section s(ctx, *t, std::string(key));
@@ -692,14 +749,16 @@ ConfigResult parse_config(std::string_view text, const std::string& file, const 
         unique(s, "unit_id", m.link + "/" + std::to_string(m.unit_id));
         cfg.meters.push_back(std::move(m));
     });
-    if (root.get("customer") == nullptr) root.missing("customer", "at least one [[customer]] section");
+    if (root.get("customer") == nullptr)
+        root.missing("customer", "at least one [[customer]] section");
     if (root.get("meter") == nullptr) root.missing("meter", "at least one [[meter]] section");
     root.finish();
 
     // Report in file order, the way an editor shows them.
-    std::stable_sort(result.errors.begin(), result.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                     });
     if (result.errors.empty()) result.config = std::move(cfg);
     return result;
 }
@@ -708,7 +767,9 @@ ConfigResult load_config(const std::string& path, const ProfileLookup& profiles)
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         ConfigResult r;
-        r.errors.push_back({path, 0, 0, "", "cannot read the configuration file: " + std::string(std::strerror(errno))});
+        r.errors.push_back(
+            {path, 0, 0, "",
+             "cannot read the configuration file: " + std::string(std::strerror(errno))});
         return r;
     }
     std::ostringstream text;
@@ -724,7 +785,8 @@ std::vector<Diagnostic> check_referenced_files(const Config& c) {
             out.push_back({c.file, 0, 0, key, "\"" + path + "\" does not exist"});
         } else if (::access(path.c_str(), mode) != 0) {
             out.push_back({c.file, 0, 0, key,
-                           "\"" + path + "\" is not " + (mode == R_OK ? "readable" : "readable and writable") +
+                           "\"" + path + "\" is not " +
+                               (mode == R_OK ? "readable" : "readable and writable") +
                                " by this user: " + std::strerror(errno)});
         }
     };

@@ -83,13 +83,15 @@ JsonWriter& JsonWriter::fixed(double v, int decimals) {
     if (!std::isfinite(v)) return null();
     before_value();
     char buf[64];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+    const auto [end, ec] =
+        std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
     if (ec != std::errc{}) {
         out_ += "null";
         return *this;
     }
     std::string_view text(buf, static_cast<std::size_t>(end - buf));
-    if (text.find_first_not_of("-0.") == std::string_view::npos && text.front() == '-') text.remove_prefix(1);  // no "-0.0"
+    if (text.find_first_not_of("-0.") == std::string_view::npos && text.front() == '-')
+        text.remove_prefix(1);  // no "-0.0"
     out_ += text;
     return *this;
 }

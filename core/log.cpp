@@ -19,10 +19,14 @@ const bool g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
 
 std::string_view name(Level l) {
     switch (l) {
-        case Level::error: return "ERROR";
-        case Level::warn: return "WARN";
-        case Level::info: return "INFO";
-        case Level::debug: return "DEBUG";
+        case Level::error:
+            return "ERROR";
+        case Level::warn:
+            return "WARN";
+        case Level::info:
+            return "INFO";
+        case Level::debug:
+            return "DEBUG";
     }
     return "?";
 }
@@ -30,10 +34,14 @@ std::string_view name(Level l) {
 // sd-daemon(3) priorities: 3 err, 4 warning, 6 info, 7 debug.
 std::string_view prefix(Level l) {
     switch (l) {
-        case Level::error: return "<3>";
-        case Level::warn: return "<4>";
-        case Level::info: return "<6>";
-        case Level::debug: return "<7>";
+        case Level::error:
+            return "<3>";
+        case Level::warn:
+            return "<4>";
+        case Level::info:
+            return "<6>";
+        case Level::debug:
+            return "<7>";
     }
     return "<6>";
 }
@@ -52,9 +60,15 @@ bool parse_level(std::string_view text, Level& out) {
     return false;
 }
 
-void set_level(Level level) { g_level = static_cast<int>(level); }
-Level level() { return static_cast<Level>(g_level.load()); }
-bool enabled(Level l) { return static_cast<int>(l) <= g_level.load(); }
+void set_level(Level level) {
+    g_level = static_cast<int>(level);
+}
+Level level() {
+    return static_cast<Level>(g_level.load());
+}
+bool enabled(Level l) {
+    return static_cast<int>(l) <= g_level.load();
+}
 
 void write(Level lvl, std::string_view component, std::string_view message) {
     std::string line;
@@ -84,7 +98,8 @@ void write(Level lvl, std::string_view component, std::string_view message) {
     }
 }
 
-Summary::Summary(Level level, std::string component, std::string cause, std::chrono::milliseconds period)
+Summary::Summary(Level level, std::string component, std::string cause,
+                 std::chrono::milliseconds period)
     : level_(level), component_(std::move(component)), cause_(std::move(cause)), period_(period) {}
 
 void Summary::note(SteadyMs now, std::string_view example) {
@@ -102,8 +117,8 @@ void Summary::report(SteadyMs now, std::string_view example) {
     if (pending_ <= 1 && !last_line_)
         gw::log::emit(level_, component_, cause_, ": ", example);
     else
-        gw::log::emit(level_, component_, cause_, ": ", pending_, " time(s) since the last report (", total_,
-                  " in all); latest: ", example);
+        gw::log::emit(level_, component_, cause_, ": ", pending_,
+                      " time(s) since the last report (", total_, " in all); latest: ", example);
     pending_ = 0;
     last_line_ = now;
 }

@@ -7,30 +7,43 @@ namespace gw {
 
 std::string_view api_name(Quantity q) {
     switch (q) {
-        case Quantity::active_power: return "actief_vermogen";
-        case Quantity::reactive_power: return "blind_vermogen";
-        case Quantity::voltage_l1: return "spanning_L1";
-        case Quantity::voltage_l2: return "spanning_L2";
-        case Quantity::voltage_l3: return "spanning_L3";
+        case Quantity::active_power:
+            return "actief_vermogen";
+        case Quantity::reactive_power:
+            return "blind_vermogen";
+        case Quantity::voltage_l1:
+            return "spanning_L1";
+        case Quantity::voltage_l2:
+            return "spanning_L2";
+        case Quantity::voltage_l3:
+            return "spanning_L3";
     }
     return {};
 }
 
 std::string_view unit(Quantity q) {
     switch (q) {
-        case Quantity::active_power: return "kW";
-        case Quantity::reactive_power: return "kVAr";
-        default: return "V";
+        case Quantity::active_power:
+            return "kW";
+        case Quantity::reactive_power:
+            return "kVAr";
+        default:
+            return "V";
     }
 }
 
 std::string_view mqtt_field(Quantity q) {
     switch (q) {
-        case Quantity::active_power: return "actief_vermogen_kw";
-        case Quantity::reactive_power: return "blind_vermogen_kvar";
-        case Quantity::voltage_l1: return "spanning_l1_v";
-        case Quantity::voltage_l2: return "spanning_l2_v";
-        case Quantity::voltage_l3: return "spanning_l3_v";
+        case Quantity::active_power:
+            return "actief_vermogen_kw";
+        case Quantity::reactive_power:
+            return "blind_vermogen_kvar";
+        case Quantity::voltage_l1:
+            return "spanning_l1_v";
+        case Quantity::voltage_l2:
+            return "spanning_l2_v";
+        case Quantity::voltage_l3:
+            return "spanning_l3_v";
     }
     return {};
 }

@@ -7,7 +7,9 @@ namespace gw {
 
 using namespace std::chrono;
 
-bool valid_interval_s(std::int64_t s) { return s > 0 && s <= 3600 && 3600 % s == 0; }
+bool valid_interval_s(std::int64_t s) {
+    return s > 0 && s <= 3600 && 3600 % s == 0;
+}
 
 IntervalGrid::IntervalGrid(std::int64_t length_s) : length_(length_s) {}
 
@@ -19,7 +21,9 @@ SysS IntervalGrid::end_of(SysMs t) const {
     return SysS{seconds{(q + 1) * length_.count()}};
 }
 
-bool IntervalGrid::aligned(SysS t) const { return t.time_since_epoch().count() % length_.count() == 0; }
+bool IntervalGrid::aligned(SysS t) const {
+    return t.time_since_epoch().count() % length_.count() == 0;
+}
 
 namespace {
 
@@ -32,9 +36,13 @@ Civil civil(SysMs t) {
     const auto day = floor<days>(t);
     const year_month_day ymd{day};
     const hh_mm_ss<milliseconds> hms{t - day};
-    return {int(ymd.year()),       unsigned(ymd.month()),           unsigned(ymd.day()),
-            unsigned(hms.hours().count()), unsigned(hms.minutes().count()),
-            unsigned(hms.seconds().count()), unsigned(hms.subseconds().count())};
+    return {int(ymd.year()),
+            unsigned(ymd.month()),
+            unsigned(ymd.day()),
+            unsigned(hms.hours().count()),
+            unsigned(hms.minutes().count()),
+            unsigned(hms.seconds().count()),
+            unsigned(hms.subseconds().count())};
 }
 
 }  // namespace
@@ -53,20 +61,22 @@ std::string format_time_of_day(SysS t) {
     return buf;
 }
 
-std::string format_utc(SysS t) { return format_date(t) + "T" + format_time_of_day(t) + "Z"; }
+std::string format_utc(SysS t) {
+    return format_date(t) + "T" + format_time_of_day(t) + "Z";
+}
 
 std::string format_utc_ms(SysMs t) {
     const Civil c = civil(t);
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", c.y, c.mo, c.d, c.h, c.mi, c.s,
-                  c.ms);
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", c.y, c.mo, c.d, c.h, c.mi,
+                  c.s, c.ms);
     return buf;
 }
 
 namespace {
 
 class Cursor {
-public:
+  public:
     explicit Cursor(std::string_view s) : s_(s) {}
     bool digits(int n, int& out) {
         if (pos_ + n > s_.size()) return false;
@@ -91,7 +101,7 @@ public:
     char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
     void skip() { ++pos_; }
 
-private:
+  private:
     std::string_view s_;
     std::size_t pos_ = 0;
 };
@@ -108,7 +118,8 @@ Result<SysMs> parse_utc(std::string_view text) {
     int y, mo, d, h, mi, s = 0;
     if (!c.digits(4, y) || !c.lit('-') || !c.digits(2, mo) || !c.lit('-') || !c.digits(2, d))
         return bad_time("not a date-time");
-    if (!(c.lit('T') || c.lit('t') || c.lit(' '))) return bad_time("missing 'T' between date and time");
+    if (!(c.lit('T') || c.lit('t') || c.lit(' ')))
+        return bad_time("missing 'T' between date and time");
     if (!c.digits(2, h) || !c.lit(':') || !c.digits(2, mi)) return bad_time("not a time of day");
     if (c.lit(':') && !c.digits(2, s)) return bad_time("bad seconds");
     int ms = 0;

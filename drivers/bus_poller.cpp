@@ -9,28 +9,33 @@ namespace gw {
 
 using namespace std::chrono;
 
-BusPoller::BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock, Sink sink)
+BusPoller::BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock,
+                     Sink sink)
     : BusPoller(make_register_reader(link), std::move(meters), clock, std::move(sink)) {}
 
-BusPoller::BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters, const Clock& clock,
-                     Sink sink)
+BusPoller::BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters,
+                     const Clock& clock, Sink sink)
     : link_(std::move(reader)), meters_(std::move(meters)), clock_(clock), sink_(std::move(sink)) {
     for (const auto& m : meters_) {
-        plans_.push_back(plan_reads(m.registers, needed_registers(m), static_cast<unsigned>(m.max_read_gap)));
+        plans_.push_back(
+            plan_reads(m.registers, needed_registers(m), static_cast<unsigned>(m.max_read_gap)));
     }
     counters_.resize(meters_.size());
     consecutive_timeouts_.resize(meters_.size());
     due_.assign(meters_.size(), clock_.steady_now());
 }
 
-BusPoller::~BusPoller() { stop(); }
+BusPoller::~BusPoller() {
+    stop();
+}
 
 std::chrono::milliseconds BusPoller::progress_deadline() const {
     long long worst = 0;
     for (std::size_t i = 0; i < meters_.size(); ++i) {
         const auto& l = link_->config();
         const long long poll = 8LL * meters_[i].poll_ms;
-        const long long requests = static_cast<long long>(plans_[i].transactions()) * (l.retries + 1);
+        const long long requests =
+            static_cast<long long>(plans_[i].transactions()) * (l.retries + 1);
         worst = std::max(worst, poll + requests * (l.response_timeout_ms + l.request_delay_ms));
     }
     return milliseconds{worst + link_->config().reconnect_max_ms + 10'000};
@@ -68,7 +73,8 @@ PollResult BusPoller::poll_once(std::size_t i) {
         const ReadBlock& blk = plan.blocks[b];
         buffers_[b].resize(blk.count);
         ++r.transactions;
-        Status st = link_->read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(), clock_.steady_now());
+        Status st = link_->read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(),
+                                clock_.steady_now());
         if (!st) error = st.error();
     }
     const SteadyMs steady = clock_.steady_now();
@@ -85,28 +91,47 @@ PollResult BusPoller::poll_once(std::size_t i) {
             }
         } else {
             // Prefer the decoder's precise reason (sentinel or NaN) over "no valid value".
-            error = sample.error().code == Errc::value_not_available && decode_error ? *decode_error : sample.error();
+            error = sample.error().code == Errc::value_not_available && decode_error
+                        ? *decode_error
+                        : sample.error();
         }
     }
 
     if (error) {
         switch (static_cast<Errc>(error->code.value())) {
-            case Errc::modbus_timeout: ++c.timeouts; break;
-            case Errc::modbus_exception: ++c.exceptions; break;
-            case Errc::modbus_crc: ++c.crc_errors; break;
-            case Errc::modbus_bad_reply: ++c.bad_replies; break;
-            case Errc::modbus_connect: ++c.link_errors; break;
-            case Errc::value_not_finite: ++c.not_finite; break;
-            case Errc::value_implausible: ++c.implausible; break;
-            default: ++c.not_available; break;
+            case Errc::modbus_timeout:
+                ++c.timeouts;
+                break;
+            case Errc::modbus_exception:
+                ++c.exceptions;
+                break;
+            case Errc::modbus_crc:
+                ++c.crc_errors;
+                break;
+            case Errc::modbus_bad_reply:
+                ++c.bad_replies;
+                break;
+            case Errc::modbus_connect:
+                ++c.link_errors;
+                break;
+            case Errc::value_not_finite:
+                ++c.not_finite;
+                break;
+            case Errc::value_implausible:
+                ++c.implausible;
+                break;
+            default:
+                ++c.not_available;
+                break;
         }
-        error->message = "meter " + m.meter_ean.to_string() + " (link " + link_->config().id + ", unit " +
-                         std::to_string(m.unit_id) + "): " + error->message;
+        error->message = "meter " + m.meter_ean.to_string() + " (link " + link_->config().id +
+                         ", unit " + std::to_string(m.unit_id) + "): " + error->message;
         r.error = error;
     } else {
         ++c.samples;
     }
-    consecutive_timeouts_[i] = error && error->code == Errc::modbus_timeout ? consecutive_timeouts_[i] + 1 : 0;
+    consecutive_timeouts_[i] =
+        error && error->code == Errc::modbus_timeout ? consecutive_timeouts_[i] + 1 : 0;
     r.counters = c;
     r.link_up = link_->connected();
     return r;
@@ -134,8 +159,11 @@ void BusPoller::run() {
         }
         if (!link_->connected()) due = std::max(due, link_->next_attempt());
         if (r.link_up != link_was_up_) {
-            if (r.link_up) log::info("modbus", "link ", link_->config().id, " up");
-            else log::warn("modbus", "link ", link_->config().id, " down: ", r.error ? r.error->message : "");
+            if (r.link_up)
+                log::info("modbus", "link ", link_->config().id, " up");
+            else
+                log::warn("modbus", "link ", link_->config().id,
+                          " down: ", r.error ? r.error->message : "");
             link_was_up_ = r.link_up;
         }
         if (r.error) log::debug("modbus", r.error->message);

@@ -8,7 +8,9 @@
 namespace gw {
 namespace {
 
-std::uint16_t swap_bytes(std::uint16_t w) { return static_cast<std::uint16_t>((w << 8) | (w >> 8)); }
+std::uint16_t swap_bytes(std::uint16_t w) {
+    return static_cast<std::uint16_t>((w << 8) | (w >> 8));
+}
 
 /// The value's bits, most significant word first, whatever the meter's order.
 std::uint64_t assemble(const RegisterSpec& spec, std::span<const std::uint16_t> words) {
@@ -33,7 +35,9 @@ std::vector<std::uint16_t> disassemble(const RegisterSpec& spec, std::uint64_t b
     return words;
 }
 
-Error not_available() { return make_error(Errc::value_not_available, "register holds a 'not available' sentinel"); }
+Error not_available() {
+    return make_error(Errc::value_not_available, "register holds a 'not available' sentinel");
+}
 
 }  // namespace
 
@@ -43,21 +47,24 @@ Result<double> decode_value(const RegisterSpec& spec, std::span<const std::uint1
     switch (spec.type) {
         case DataType::int16: {
             const auto v = static_cast<std::int16_t>(bits);
-            if (v == std::numeric_limits<std::int16_t>::max() || v == std::numeric_limits<std::int16_t>::min())
+            if (v == std::numeric_limits<std::int16_t>::max() ||
+                v == std::numeric_limits<std::int16_t>::min())
                 return not_available();
             raw = v;
             break;
         }
         case DataType::int32: {
             const auto v = static_cast<std::int32_t>(bits);
-            if (v == std::numeric_limits<std::int32_t>::max() || v == std::numeric_limits<std::int32_t>::min())
+            if (v == std::numeric_limits<std::int32_t>::max() ||
+                v == std::numeric_limits<std::int32_t>::min())
                 return not_available();
             raw = v;
             break;
         }
         case DataType::int64: {
             const auto v = static_cast<std::int64_t>(bits);
-            if (v == std::numeric_limits<std::int64_t>::max() || v == std::numeric_limits<std::int64_t>::min())
+            if (v == std::numeric_limits<std::int64_t>::max() ||
+                v == std::numeric_limits<std::int64_t>::min())
                 return not_available();
             raw = static_cast<double>(v);
             break;
@@ -81,7 +88,8 @@ Result<double> decode_value(const RegisterSpec& spec, std::span<const std::uint1
             raw = std::bit_cast<double>(bits);
             break;
     }
-    if (!std::isfinite(raw)) return make_error(Errc::value_not_finite, "register holds NaN or infinity");
+    if (!std::isfinite(raw))
+        return make_error(Errc::value_not_finite, "register holds NaN or infinity");
     return raw * spec.scale;
 }
 
@@ -93,18 +101,31 @@ std::vector<std::uint16_t> encode_value(const RegisterSpec& spec, double value) 
     };
     std::uint64_t bits = 0;
     switch (spec.type) {
-        case DataType::int16: bits = static_cast<std::uint16_t>(clamp_int(-32768.0, 32767.0)); break;
-        case DataType::int32:
-            bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(clamp_int(-2147483648.0, 2147483647.0)));
+        case DataType::int16:
+            bits = static_cast<std::uint16_t>(clamp_int(-32768.0, 32767.0));
             break;
-        case DataType::int64: bits = static_cast<std::uint64_t>(clamp_int(-9.2e18, 9.2e18)); break;
-        case DataType::uint16: bits = static_cast<std::uint64_t>(clamp_int(-1.0, 65535.0)); break;
-        case DataType::uint32: bits = static_cast<std::uint64_t>(clamp_int(-1.0, 4294967295.0)); break;
+        case DataType::int32:
+            bits = static_cast<std::uint32_t>(
+                static_cast<std::int32_t>(clamp_int(-2147483648.0, 2147483647.0)));
+            break;
+        case DataType::int64:
+            bits = static_cast<std::uint64_t>(clamp_int(-9.2e18, 9.2e18));
+            break;
+        case DataType::uint16:
+            bits = static_cast<std::uint64_t>(clamp_int(-1.0, 65535.0));
+            break;
+        case DataType::uint32:
+            bits = static_cast<std::uint64_t>(clamp_int(-1.0, 4294967295.0));
+            break;
         case DataType::uint64:
             bits = static_cast<std::uint64_t>(std::fmin(std::fmax(std::round(raw), 0.0), 1.8e19));
             break;
-        case DataType::float32: bits = std::bit_cast<std::uint32_t>(static_cast<float>(raw)); break;
-        case DataType::float64: bits = std::bit_cast<std::uint64_t>(raw); break;
+        case DataType::float32:
+            bits = std::bit_cast<std::uint32_t>(static_cast<float>(raw));
+            break;
+        case DataType::float64:
+            bits = std::bit_cast<std::uint64_t>(raw);
+            break;
     }
     return disassemble(spec, bits);
 }
@@ -115,17 +136,25 @@ std::vector<std::uint16_t> encode_special(const RegisterSpec& spec, SpecialValue
     const std::uint64_t sign_bit = std::uint64_t{1} << (16 * n - 1);
     std::uint64_t bits = ones;
     switch (which) {
-        case SpecialValue::all_ones: bits = ones; break;
-        case SpecialValue::not_available: bits = sign_bit - 1; break;  // 0x7FFF, 0x7FFFFFFF, ...
+        case SpecialValue::all_ones:
+            bits = ones;
+            break;
+        case SpecialValue::not_available:
+            bits = sign_bit - 1;
+            break;  // 0x7FFF, 0x7FFFFFFF, ...
         case SpecialValue::nan:
-            bits = spec.type == DataType::float32 ? std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN())
-                   : spec.type == DataType::float64 ? std::bit_cast<std::uint64_t>(std::numeric_limits<double>::quiet_NaN())
-                                                    : sign_bit - 1;
+            bits = spec.type == DataType::float32
+                       ? std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN())
+                   : spec.type == DataType::float64
+                       ? std::bit_cast<std::uint64_t>(std::numeric_limits<double>::quiet_NaN())
+                       : sign_bit - 1;
             break;
         case SpecialValue::infinity:
-            bits = spec.type == DataType::float32 ? std::bit_cast<std::uint32_t>(std::numeric_limits<float>::infinity())
-                   : spec.type == DataType::float64 ? std::bit_cast<std::uint64_t>(std::numeric_limits<double>::infinity())
-                                                    : sign_bit - 1;
+            bits = spec.type == DataType::float32
+                       ? std::bit_cast<std::uint32_t>(std::numeric_limits<float>::infinity())
+                   : spec.type == DataType::float64
+                       ? std::bit_cast<std::uint64_t>(std::numeric_limits<double>::infinity())
+                       : sign_bit - 1;
             break;
     }
     return disassemble(spec, bits);

@@ -19,13 +19,16 @@ using namespace std::chrono;
 Status check_serial_device(const std::string& device) {
     struct stat sb {};
     if (::stat(device.c_str(), &sb) != 0)
-        return make_error(Errc::modbus_connect, "serial device " + device + " does not exist (" + std::strerror(errno) +
-                                                    "); check the RS-485 adapter and link.device");
-    if (!S_ISCHR(sb.st_mode)) return make_error(Errc::modbus_connect, device + " is not a character device");
-    if (::access(device.c_str(), R_OK | W_OK) != 0)
-        return make_error(Errc::modbus_connect, "no permission to open serial device " + device + " (" +
+        return make_error(Errc::modbus_connect, "serial device " + device + " does not exist (" +
                                                     std::strerror(errno) +
-                                                    "); add the service user to the device's group, e.g. dialout");
+                                                    "); check the RS-485 adapter and link.device");
+    if (!S_ISCHR(sb.st_mode))
+        return make_error(Errc::modbus_connect, device + " is not a character device");
+    if (::access(device.c_str(), R_OK | W_OK) != 0)
+        return make_error(Errc::modbus_connect,
+                          "no permission to open serial device " + device + " (" +
+                              std::strerror(errno) +
+                              "); add the service user to the device's group, e.g. dialout");
     return {};
 }
 
@@ -77,12 +80,13 @@ Status ModbusLink::connect(SteadyMs now) {
             const std::string port = std::to_string(config_.port);
             ctx_ = modbus_new_tcp_pi(config_.host.c_str(), port.c_str());
         } else {
-            ctx_ = modbus_new_rtu(config_.device.c_str(), config_.baud, config_.parity, config_.data_bits,
-                                  config_.stop_bits);
+            ctx_ = modbus_new_rtu(config_.device.c_str(), config_.baud, config_.parity,
+                                  config_.data_bits, config_.stop_bits);
         }
         if (ctx_ == nullptr)
-            return make_error(Errc::modbus_connect, "link " + config_.id + ": cannot create a Modbus context: " +
-                                                        modbus_strerror(errno));
+            return make_error(Errc::modbus_connect,
+                              "link " + config_.id +
+                                  ": cannot create a Modbus context: " + modbus_strerror(errno));
         modbus_set_error_recovery(ctx_, MODBUS_ERROR_RECOVERY_NONE);
         const auto rt = static_cast<std::uint32_t>(config_.response_timeout_ms);
         const auto bt = static_cast<std::uint32_t>(config_.byte_timeout_ms);
@@ -92,17 +96,21 @@ Status ModbusLink::connect(SteadyMs now) {
     if (modbus_connect(ctx_) != 0) {
         const int err = errno;
         ++connect_failures_;
-        const auto backoff = std::min<long long>(100LL << std::min(connect_failures_ - 1, 16), config_.reconnect_max_ms);
+        const auto backoff = std::min<long long>(100LL << std::min(connect_failures_ - 1, 16),
+                                                 config_.reconnect_max_ms);
         next_attempt_ = now + milliseconds{backoff};
-        const std::string where = config_.type == LinkType::tcp ? config_.host + ":" + std::to_string(config_.port)
-                                                                : config_.device;
-        return make_error(Errc::modbus_connect, "link " + config_.id + ": cannot connect to " + where + ": " +
-                                                    modbus_strerror(err) + " (retry in " + std::to_string(backoff) +
+        const std::string where = config_.type == LinkType::tcp
+                                      ? config_.host + ":" + std::to_string(config_.port)
+                                      : config_.device;
+        return make_error(Errc::modbus_connect, "link " + config_.id + ": cannot connect to " +
+                                                    where + ": " + modbus_strerror(err) +
+                                                    " (retry in " + std::to_string(backoff) +
                                                     " ms)");
     }
     connected_ = true;
     if (connect_failures_ > 0)
-        log::info("modbus", "link ", config_.id, " connected after ", connect_failures_, " failed attempt(s)");
+        log::info("modbus", "link ", config_.id, " connected after ", connect_failures_,
+                  " failed attempt(s)");
     connect_failures_ = 0;
     next_attempt_ = now;
     return {};
@@ -110,40 +118,49 @@ Status ModbusLink::connect(SteadyMs now) {
 
 Error ModbusLink::classify(int err, const std::string& what) {
     if (err > MODBUS_ENOBASE && err <= MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET)
-        return make_error(Errc::modbus_exception, what + ": " + modbus_exception_name(err - MODBUS_ENOBASE));
+        return make_error(Errc::modbus_exception,
+                          what + ": " + modbus_exception_name(err - MODBUS_ENOBASE));
     if (err == ETIMEDOUT)
-        return make_error(Errc::modbus_timeout,
-                          what + ": no reply within " + std::to_string(config_.response_timeout_ms) + " ms");
+        return make_error(
+            Errc::modbus_timeout,
+            what + ": no reply within " + std::to_string(config_.response_timeout_ms) + " ms");
     if (err == EMBBADCRC) return make_error(Errc::modbus_crc, what + ": CRC error in the reply");
-    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC || err == EMBBADSLAVE)
-        return make_error(Errc::modbus_bad_reply, what + ": malformed reply (" + modbus_strerror(err) + ")");
+    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC ||
+        err == EMBBADSLAVE)
+        return make_error(Errc::modbus_bad_reply,
+                          what + ": malformed reply (" + modbus_strerror(err) + ")");
     // Anything else is the transport itself: close, and reconnect on a later poll.
     close();
     next_attempt_ = SteadyMs{};
-    return make_error(Errc::modbus_connect, what + ": connection lost (" + modbus_strerror(err) + ")");
+    return make_error(Errc::modbus_connect,
+                      what + ": connection lost (" + modbus_strerror(err) + ")");
 }
 
-Status ModbusLink::read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count, std::uint16_t* out,
-                        SteadyMs now) {
+Status ModbusLink::read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
+                        std::uint16_t* out, SteadyMs now) {
     if (Status st = ensure_connected(now); !st) return st;
     const std::string what = "unit " + std::to_string(unit) + " " +
-                             (function == RegFunction::holding ? "holding" : "input") + " " + std::to_string(start) +
-                             "+" + std::to_string(count);
+                             (function == RegFunction::holding ? "holding" : "input") + " " +
+                             std::to_string(start) + "+" + std::to_string(count);
     Error last;
     for (int attempt = 0; attempt <= config_.retries; ++attempt) {
         // A late reply to an earlier request must never be taken for this one.
         modbus_flush(ctx_);
-        if (config_.request_delay_ms > 0) std::this_thread::sleep_for(milliseconds{config_.request_delay_ms});
+        if (config_.request_delay_ms > 0)
+            std::this_thread::sleep_for(milliseconds{config_.request_delay_ms});
         modbus_set_slave(ctx_, unit);
         ++requests_;
-        // RTU: addr+fn+start+count+crc = 8, reply addr+fn+n+data+crc = 5 + 2n. TCP adds 6 bytes of MBAP, no CRC.
+        // RTU: addr+fn+start+count+crc = 8, reply addr+fn+n+data+crc = 5 + 2n. TCP adds 6 bytes of
+        // MBAP, no CRC.
         wire_bytes_ += config_.type == LinkType::rtu ? 8 + 5 + 2u * count : 12 + 9 + 2u * count;
-        const int n = function == RegFunction::holding ? modbus_read_registers(ctx_, start, count, out)
-                                                       : modbus_read_input_registers(ctx_, start, count, out);
+        const int n = function == RegFunction::holding
+                          ? modbus_read_registers(ctx_, start, count, out)
+                          : modbus_read_input_registers(ctx_, start, count, out);
         const int err = errno;  // read it before anything else can change it
         if (n == count) return {};
         last = n < 0 ? classify(err, what)
-                     : make_error(Errc::modbus_bad_reply, what + ": reply has " + std::to_string(n) + " registers");
+                     : make_error(Errc::modbus_bad_reply,
+                                  what + ": reply has " + std::to_string(n) + " registers");
         const Errc code = static_cast<Errc>(last.code.value());
         if (code == Errc::modbus_exception || code == Errc::modbus_connect) break;
     }

@@ -12,7 +12,8 @@ unsigned ReadPlan::registers() const {
     return n;
 }
 
-ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsigned max_gap, unsigned max_registers) {
+ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsigned max_gap,
+                    unsigned max_registers) {
     struct Item {
         Reg reg;
         RegisterSpec spec;
@@ -21,7 +22,8 @@ ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsi
     for (Reg r : wanted)
         if (map.has(r)) items.push_back({r, *map[r]});
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-        return std::tie(a.spec.function, a.spec.address) < std::tie(b.spec.function, b.spec.address);
+        return std::tie(a.spec.function, a.spec.address) <
+               std::tie(b.spec.function, b.spec.address);
     });
     ReadPlan plan;
     for (const Item& it : items) {
@@ -39,8 +41,10 @@ ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsi
                 continue;
             }
         }
-        plan.blocks.push_back({it.spec.function, static_cast<std::uint16_t>(begin),
-                               static_cast<std::uint16_t>(end - begin), {it.reg}});
+        plan.blocks.push_back({it.spec.function,
+                               static_cast<std::uint16_t>(begin),
+                               static_cast<std::uint16_t>(end - begin),
+                               {it.reg}});
     }
     return plan;
 }
@@ -48,12 +52,18 @@ ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsi
 std::vector<Reg> needed_registers(const MeterConfig& meter) {
     const RegisterMap& m = meter.registers;
     std::vector<Reg> out;
-    if (m.has(Reg::p_total)) out.push_back(Reg::p_total);
-    else out.insert(out.end(), {Reg::p_l1, Reg::p_l2, Reg::p_l3});
-    if (m.has(Reg::q_total)) out.push_back(Reg::q_total);
-    else out.insert(out.end(), {Reg::q_l1, Reg::q_l2, Reg::q_l3});
-    if (meter.voltage == VoltageMode::phase_to_neutral) out.insert(out.end(), {Reg::u_l1n, Reg::u_l2n, Reg::u_l3n});
-    else out.insert(out.end(), {Reg::u_l12, Reg::u_l23, Reg::u_l31});
+    if (m.has(Reg::p_total))
+        out.push_back(Reg::p_total);
+    else
+        out.insert(out.end(), {Reg::p_l1, Reg::p_l2, Reg::p_l3});
+    if (m.has(Reg::q_total))
+        out.push_back(Reg::q_total);
+    else
+        out.insert(out.end(), {Reg::q_l1, Reg::q_l2, Reg::q_l3});
+    if (meter.voltage == VoltageMode::phase_to_neutral)
+        out.insert(out.end(), {Reg::u_l1n, Reg::u_l2n, Reg::u_l3n});
+    else
+        out.insert(out.end(), {Reg::u_l12, Reg::u_l23, Reg::u_l31});
     for (Reg e : {Reg::e_import, Reg::e_export, Reg::eq_import, Reg::eq_export})
         if (m.has(e)) out.push_back(e);
     return out;

@@ -8,7 +8,8 @@
 
 namespace gw {
 
-RawValues decode_blocks(const RegisterMap& map, const ReadPlan& plan, std::span<const std::vector<std::uint16_t>> words,
+RawValues decode_blocks(const RegisterMap& map, const ReadPlan& plan,
+                        std::span<const std::vector<std::uint16_t>> words,
                         std::optional<Error>& first_error) {
     RawValues out{};
     for (std::size_t b = 0; b < plan.blocks.size() && b < words.size(); ++b) {
@@ -18,11 +19,13 @@ RawValues decode_blocks(const RegisterMap& map, const ReadPlan& plan, std::span<
             const std::size_t offset = spec.address - block.start;
             const std::size_t n = register_count(spec.type);
             if (offset + n > words[b].size()) continue;
-            auto v = decode_value(spec, std::span<const std::uint16_t>(words[b]).subspan(offset, n));
+            auto v =
+                decode_value(spec, std::span<const std::uint16_t>(words[b]).subspan(offset, n));
             if (v) {
                 out[static_cast<std::size_t>(r)] = *v;
             } else if (!first_error) {
-                first_error = Error{v.error().code, std::string(reg_name(r)) + ": " + v.error().message};
+                first_error =
+                    Error{v.error().code, std::string(reg_name(r)) + ": " + v.error().message};
             }
         }
     }
@@ -31,10 +34,13 @@ RawValues decode_blocks(const RegisterMap& map, const ReadPlan& plan, std::span<
 
 namespace {
 
-std::optional<double> get(const RawValues& raw, Reg r) { return raw[static_cast<std::size_t>(r)]; }
+std::optional<double> get(const RawValues& raw, Reg r) {
+    return raw[static_cast<std::size_t>(r)];
+}
 
 /// The total register, or the sum of the three phases.
-std::optional<double> total(const RegisterMap& map, const RawValues& raw, Reg tot, Reg l1, Reg l2, Reg l3) {
+std::optional<double> total(const RegisterMap& map, const RawValues& raw, Reg tot, Reg l1, Reg l2,
+                            Reg l3) {
     if (map.has(tot)) return get(raw, tot);
     const auto a = get(raw, l1), b = get(raw, l2), c = get(raw, l3);
     if (!a || !b || !c) return std::nullopt;
@@ -42,7 +48,8 @@ std::optional<double> total(const RegisterMap& map, const RawValues& raw, Reg to
 }
 
 Error missing(Reg r) {
-    return make_error(Errc::value_not_available, std::string(reg_name(r)) + ": no valid value in this read");
+    return make_error(Errc::value_not_available,
+                      std::string(reg_name(r)) + ": no valid value in this read");
 }
 
 std::string num(double v) {
@@ -53,7 +60,8 @@ std::string num(double v) {
 
 }  // namespace
 
-Result<Sample> make_sample(const MeterConfig& meter, const RawValues& raw, SysMs at, SteadyMs steady) {
+Result<Sample> make_sample(const MeterConfig& meter, const RawValues& raw, SysMs at,
+                           SteadyMs steady) {
     const RegisterMap& map = meter.registers;
     const double power_ratio = meter.ct_ratio * meter.vt_ratio;
     const double sign = meter.sign == SignConvention::import_positive ? 1.0 : -1.0;
@@ -68,7 +76,8 @@ Result<Sample> make_sample(const MeterConfig& meter, const RawValues& raw, SysMs
     s.steady = steady;
     s.p_w = sign * *p * power_ratio;
     s.q_var = sign * *q * power_ratio;
-    const Reg volts[2][3] = {{Reg::u_l1n, Reg::u_l2n, Reg::u_l3n}, {Reg::u_l12, Reg::u_l23, Reg::u_l31}};
+    const Reg volts[2][3] = {{Reg::u_l1n, Reg::u_l2n, Reg::u_l3n},
+                             {Reg::u_l12, Reg::u_l23, Reg::u_l31}};
     for (int i = 0; i < 3; ++i) {
         const Reg r = volts[meter.voltage == VoltageMode::phase_to_neutral ? 0 : 1][i];
         const auto u = get(raw, r);
@@ -89,20 +98,23 @@ Result<Sample> make_sample(const MeterConfig& meter, const RawValues& raw, SysMs
     const PlausibilityLimits& lim = meter.limits;
     const double max_w = lim.max_abs_power_kw * 1000.0;
     if (std::fabs(s.p_w) > max_w)
-        return make_error(Errc::value_implausible, "active power " + num(s.p_w) + " W beyond the limit of " +
+        return make_error(Errc::value_implausible, "active power " + num(s.p_w) +
+                                                       " W beyond the limit of " +
                                                        num(lim.max_abs_power_kw) + " kW");
     if (std::fabs(s.q_var) > max_w)
-        return make_error(Errc::value_implausible, "reactive power " + num(s.q_var) + " var beyond the limit of " +
+        return make_error(Errc::value_implausible, "reactive power " + num(s.q_var) +
+                                                       " var beyond the limit of " +
                                                        num(lim.max_abs_power_kw) + " kVAr");
     for (int i = 0; i < 3; ++i) {
         const double u = s.u_v[static_cast<std::size_t>(i)];
         if (u < lim.min_voltage_v || u > lim.max_voltage_v)
-            return make_error(Errc::value_implausible, "voltage L" + std::to_string(i + 1) + " " + num(u) +
-                                                           " V outside " + num(lim.min_voltage_v) + ".." +
-                                                           num(lim.max_voltage_v) + " V");
+            return make_error(Errc::value_implausible,
+                              "voltage L" + std::to_string(i + 1) + " " + num(u) + " V outside " +
+                                  num(lim.min_voltage_v) + ".." + num(lim.max_voltage_v) + " V");
     }
     for (const auto& e : {s.e_import_wh, s.e_export_wh, s.eq_import_varh, s.eq_export_varh})
-        if (e && *e < 0) return make_error(Errc::value_implausible, "negative energy counter " + num(*e));
+        if (e && *e < 0)
+            return make_error(Errc::value_implausible, "negative energy counter " + num(*e));
     return s;
 }
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "gw/api/secret.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/quantity.hpp"
-#include "gw/api/secret.hpp"
 #include "gw/daemon/setup.hpp"
 #include "gw/store/store.hpp"
 
@@ -23,8 +23,10 @@ using namespace std::chrono;
 constexpr const char* k_usage =
     "usage: gatewayctl --config FILE COMMAND\n"
     "commands:\n"
-    "  client add NAME --role reader|admin   create an API client; prints its secret once (last line)\n"
-    "  client rotate NAME [--overlap 7d]     new secret (printed once); the old one stays valid for the overlap\n"
+    "  client add NAME --role reader|admin   create an API client; prints its secret once (last "
+    "line)\n"
+    "  client rotate NAME [--overlap 7d]     new secret (printed once); the old one stays valid "
+    "for the overlap\n"
     "  client revoke NAME                    revoke a client and all its secrets\n"
     "  client list                           list clients\n"
     "  consent grant KLANT_EAN [--by NAME]   grant data access for a customer\n"
@@ -60,7 +62,8 @@ seconds parse_duration(const std::string& text) {
     } catch (...) {
     }
     const std::string unit = text.substr(pos);
-    if (n < 0 || pos == 0) throw UsageError("expected a duration like 7d, 12h, 30m or 600s, got \"" + text + "\"");
+    if (n < 0 || pos == 0)
+        throw UsageError("expected a duration like 7d, 12h, 30m or 600s, got \"" + text + "\"");
     if (unit == "d") return hours{24 * n};
     if (unit == "h") return hours{n};
     if (unit == "m") return minutes{n};
@@ -70,14 +73,17 @@ seconds parse_duration(const std::string& text) {
 
 gw::Ean18 ean_arg(const std::string& text, const char* what) {
     auto e = gw::Ean18::parse(text);
-    if (!e) throw UsageError(std::string(what) + " \"" + text + "\" is not a valid EAN-18: " + e.error().message);
+    if (!e)
+        throw UsageError(std::string(what) + " \"" + text +
+                         "\" is not a valid EAN-18: " + e.error().message);
     return *e;
 }
 
 bool valid_client_name(const std::string& n) {
     if (n.empty() || n.size() > 64) return false;
     for (char c : n)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+            return false;
     return true;
 }
 
@@ -90,7 +96,9 @@ void must(const gw::Status& s) {
     if (!s) throw std::runtime_error(s.error().message);
 }
 
-std::string opt_time(const std::optional<gw::SysS>& t) { return t ? gw::format_utc(*t) : "-"; }
+std::string opt_time(const std::optional<gw::SysS>& t) {
+    return t ? gw::format_utc(*t) : "-";
+}
 
 int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now) {
     if (a.size() < 2) throw UsageError("client needs a subcommand: add, rotate, revoke or list");
@@ -99,11 +107,13 @@ int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now
         options(a, 2, {});
         for (const auto& c : must(store.clients())) {
             const auto secrets = must(store.valid_secrets(c.name, now));
-            std::cout << c.name << "\trole=" << gw::role_name(c.role) << "\tcreated=" << gw::format_utc(c.created_at)
-                      << "\t" << (c.revoked_at ? "revoked=" + gw::format_utc(*c.revoked_at) : "active")
+            std::cout << c.name << "\trole=" << gw::role_name(c.role)
+                      << "\tcreated=" << gw::format_utc(c.created_at) << "\t"
+                      << (c.revoked_at ? "revoked=" + gw::format_utc(*c.revoked_at) : "active")
                       << "\tvalid_secrets=" << secrets.size();
             for (const auto& s : secrets)
-                if (s.expires_at) std::cout << " (one expires " << gw::format_utc(*s.expires_at) << ")";
+                if (s.expires_at)
+                    std::cout << " (one expires " << gw::format_utc(*s.expires_at) << ")";
             std::cout << "\n";
         }
         return 0;
@@ -111,14 +121,18 @@ int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now
     if (a.size() < 3) throw UsageError("client " + sub + " needs a NAME");
     const std::string& name = a[2];
     if (!valid_client_name(name))
-        throw UsageError("client name \"" + name + "\": expected 1-64 letters, digits, '-', '_' or '.'");
+        throw UsageError("client name \"" + name +
+                         "\": expected 1-64 letters, digits, '-', '_' or '.'");
     if (sub == "add") {
         auto o = options(a, 3, {"--role"});
         if (!o.count("--role")) throw UsageError("client add needs --role reader|admin");
         gw::Role role;
-        if (o["--role"] == "reader") role = gw::Role::reader;
-        else if (o["--role"] == "admin") role = gw::Role::admin;
-        else throw UsageError("--role: expected reader or admin, got \"" + o["--role"] + "\"");
+        if (o["--role"] == "reader")
+            role = gw::Role::reader;
+        else if (o["--role"] == "admin")
+            role = gw::Role::admin;
+        else
+            throw UsageError("--role: expected reader or admin, got \"" + o["--role"] + "\"");
         const std::string secret = gw::generate_secret();
         must(store.add_client(name, role, gw::hash_secret(secret), now));
         std::cout << "created API client \"" << name << "\" (" << o["--role"]
@@ -128,11 +142,13 @@ int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now
     }
     if (sub == "rotate") {
         auto o = options(a, 3, {"--overlap"});
-        const seconds overlap = o.count("--overlap") ? parse_duration(o["--overlap"]) : hours{24 * 7};
+        const seconds overlap =
+            o.count("--overlap") ? parse_duration(o["--overlap"]) : hours{24 * 7};
         const std::string secret = gw::generate_secret();
         must(store.rotate_secret(name, gw::hash_secret(secret), now, now + overlap));
         std::cout << "rotated the secret of \"" << name << "\"; the previous one stays valid until "
-                  << gw::format_utc(now + overlap) << ". The new secret follows; it is shown only this once:\n"
+                  << gw::format_utc(now + overlap)
+                  << ". The new secret follows; it is shown only this once:\n"
                   << secret << "\n";
         return 0;
     }
@@ -145,15 +161,17 @@ int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now
     throw UsageError("unknown client subcommand \"" + sub + "\"");
 }
 
-int consent_cmd(gw::Store& store, const gw::Config& cfg, const std::vector<std::string>& a, gw::SysS now) {
+int consent_cmd(gw::Store& store, const gw::Config& cfg, const std::vector<std::string>& a,
+                gw::SysS now) {
     if (a.size() < 2) throw UsageError("consent needs a subcommand: grant, revoke or list");
     const std::string& sub = a[1];
     if (sub == "list") {
         options(a, 2, {});
         std::cout << "current:\n";
         for (const auto& c : cfg.customers) {
-            std::cout << "  " << c.klant_ean.str() << "\t" << (must(store.consent_active(c.klant_ean)) ? "granted" : "none")
-                      << "\t" << c.name << "\n";
+            std::cout << "  " << c.klant_ean.str() << "\t"
+                      << (must(store.consent_active(c.klant_ean)) ? "granted" : "none") << "\t"
+                      << c.name << "\n";
         }
         std::cout << "history:\n";
         for (const auto& e : must(store.consent_history(nullptr)))
@@ -161,7 +179,8 @@ int consent_cmd(gw::Store& store, const gw::Config& cfg, const std::vector<std::
                       << (e.granted ? "grant" : "revoke") << "\tby " << e.actor << "\n";
         return 0;
     }
-    if (sub != "grant" && sub != "revoke") throw UsageError("unknown consent subcommand \"" + sub + "\"");
+    if (sub != "grant" && sub != "revoke")
+        throw UsageError("unknown consent subcommand \"" + sub + "\"");
     if (a.size() < 3) throw UsageError("consent " + sub + " needs a KLANT_EAN");
     const gw::Ean18 klant = ean_arg(a[2], "KLANT_EAN");
     auto o = options(a, 3, {"--by"});
@@ -170,24 +189,25 @@ int consent_cmd(gw::Store& store, const gw::Config& cfg, const std::vector<std::
     if (cfg.find_customer(klant) == nullptr)
         std::cerr << "warning: " << klant.str() << " is not a customer in " << cfg.file << "\n";
     must(store.record_consent(klant, sub == "grant", now, actor));
-    std::cout << "consent " << (sub == "grant" ? "granted" : "revoked") << " for " << klant.str() << " by " << actor
-              << "\n";
+    std::cout << "consent " << (sub == "grant" ? "granted" : "revoked") << " for " << klant.str()
+              << " by " << actor << "\n";
     return 0;
 }
 
 int status_cmd(gw::Store& store, const gw::Config& cfg) {
     const auto st = must(store.stats());
     std::cout << "gateway     " << cfg.gateway.id << "\n"
-              << "store       " << store.path() << " (schema v" << st.schema_version << ", " << st.file_bytes
-              << " bytes)\n"
-              << "intervals   " << st.intervals << " (oldest " << opt_time(st.oldest_interval) << ", newest "
-              << opt_time(st.newest_interval) << ")\n"
-              << "mqtt        " << (cfg.mqtt.enabled ? "enabled" : "disabled") << ", backlog " << st.pending_forward
-              << " (oldest unsent " << opt_time(st.oldest_pending) << ")\n"
+              << "store       " << store.path() << " (schema v" << st.schema_version << ", "
+              << st.file_bytes << " bytes)\n"
+              << "intervals   " << st.intervals << " (oldest " << opt_time(st.oldest_interval)
+              << ", newest " << opt_time(st.newest_interval) << ")\n"
+              << "mqtt        " << (cfg.mqtt.enabled ? "enabled" : "disabled") << ", backlog "
+              << st.pending_forward << " (oldest unsent " << opt_time(st.oldest_pending) << ")\n"
               << "meters:\n";
     for (const auto& m : cfg.meters) {
-        std::cout << "  " << m.meter_ean.str() << "  " << gw::meter_type_name(m.type) << "  klant " << m.klant_ean.str()
-                  << "  newest " << opt_time(must(store.latest_end(m.meter_ean))) << "\n";
+        std::cout << "  " << m.meter_ean.str() << "  " << gw::meter_type_name(m.type) << "  klant "
+                  << m.klant_ean.str() << "  newest "
+                  << opt_time(must(store.latest_end(m.meter_ean))) << "\n";
     }
     return 0;
 }
@@ -203,18 +223,24 @@ int intervals_cmd(gw::Store& store, const std::vector<std::string>& a) {
         } catch (...) {
             last = 0;
         }
-        if (last < 1 || last > 100000) throw UsageError("--last: expected a number from 1 to 100000");
+        if (last < 1 || last > 100000)
+            throw UsageError("--last: expected a number from 1 to 100000");
     }
     auto rows = must(store.latest_intervals(meter, last));
-    std::cout << "tijd                  P[kW]  Q[kVAr]  U1[V]  U2[V]  U3[V]  kwaliteit   monsters  dekking\n";
+    std::cout << "tijd                  P[kW]  Q[kVAr]  U1[V]  U2[V]  U3[V]  kwaliteit   monsters  "
+                 "dekking\n";
     for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
-        auto val = [](gw::Quantity q, const std::optional<double>& v) { return v ? gw::format_served(q, *v) : "-"; };
-        std::cout << gw::format_utc(it->end) << std::setw(7) << val(gw::Quantity::active_power, it->p_w)
-                  << std::setw(9) << val(gw::Quantity::reactive_power, it->q_var) << std::setw(7)
-                  << val(gw::Quantity::voltage_l1, it->u1_v) << std::setw(7) << val(gw::Quantity::voltage_l2, it->u2_v)
-                  << std::setw(7) << val(gw::Quantity::voltage_l3, it->u3_v) << "  " << std::left << std::setw(10)
-                  << gw::quality_name(it->quality) << std::right << std::setw(10) << it->samples << std::setw(8)
-                  << std::fixed << std::setprecision(1) << it->coverage * 100 << "%"
+        auto val = [](gw::Quantity q, const std::optional<double>& v) {
+            return v ? gw::format_served(q, *v) : "-";
+        };
+        std::cout << gw::format_utc(it->end) << std::setw(7)
+                  << val(gw::Quantity::active_power, it->p_w) << std::setw(9)
+                  << val(gw::Quantity::reactive_power, it->q_var) << std::setw(7)
+                  << val(gw::Quantity::voltage_l1, it->u1_v) << std::setw(7)
+                  << val(gw::Quantity::voltage_l2, it->u2_v) << std::setw(7)
+                  << val(gw::Quantity::voltage_l3, it->u3_v) << "  " << std::left << std::setw(10)
+                  << gw::quality_name(it->quality) << std::right << std::setw(10) << it->samples
+                  << std::setw(8) << std::fixed << std::setprecision(1) << it->coverage * 100 << "%"
                   << (it->flags & gw::k_flag_cross_check ? "  cross-check!" : "") << "\n";
     }
     return 0;
@@ -225,11 +251,14 @@ int intervals_cmd(gw::Store& store, const std::vector<std::string>& a) {
 bool drop_to_store_owner(const std::string& db_path) {
     if (::geteuid() != 0) return true;
     const auto slash = db_path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : db_path.substr(0, slash);
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : db_path.substr(0, slash);
     struct stat sb {};
     if (::stat(dir.c_str(), &sb) != 0 || sb.st_uid == 0) return true;
     if (::setgroups(0, nullptr) != 0 || ::setgid(sb.st_gid) != 0 || ::setuid(sb.st_uid) != 0) {
-        std::cerr << "gatewayctl: cannot switch to the owner of " << dir << ": " << std::strerror(errno) << "\n";
+        std::cerr << "gatewayctl: cannot switch to the owner of " << dir << ": "
+                  << std::strerror(errno) << "\n";
         return false;
     }
     return true;

@@ -3,18 +3,19 @@
 #include <iostream>
 #include <string>
 
-#include "gw/daemon/gateway.hpp"
 #include "gw/core/log.hpp"
+#include "gw/daemon/gateway.hpp"
+#include "gw/daemon/setup.hpp"
 #include "gw/drivers/modbus_link.hpp"
 #include "gw/drivers/profile.hpp"
-#include "gw/daemon/setup.hpp"
 #include "gw/store/store.hpp"
 
 namespace {
 
 void usage(std::ostream& os) {
     os << "usage: meter-gateway --config FILE        run the gateway\n"
-          "       meter-gateway --check-config FILE  validate FILE, print every problem, exit non-zero on errors\n"
+          "       meter-gateway --check-config FILE  validate FILE, print every problem, exit "
+          "non-zero on errors\n"
           "       meter-gateway --profiles           list the built-in meter profiles\n"
           "       meter-gateway --version\n";
 }
@@ -28,14 +29,16 @@ int check_config(const std::string& path) {
     }
     const auto warnings = gw::check_referenced_files(*res.config);
     gw::print_diagnostics(warnings, "warning");
-    std::cout << path << ": OK (" << res.config->meters.size() << " meter(s), " << res.config->customers.size()
-              << " customer(s)" << (warnings.empty() ? "" : ", with warnings") << ")\n";
+    std::cout << path << ": OK (" << res.config->meters.size() << " meter(s), "
+              << res.config->customers.size() << " customer(s)"
+              << (warnings.empty() ? "" : ", with warnings") << ")\n";
     return 0;
 }
 
 int list_profiles() {
     for (const auto& p : gw::builtin_profiles())
-        std::cout << p.name << "\t" << p.make << " " << p.model << "\n\tsource: " << p.source << "\n";
+        std::cout << p.name << "\t" << p.make << " " << p.model << "\n\tsource: " << p.source
+                  << "\n";
     return 0;
 }
 
@@ -43,7 +46,8 @@ int run(const std::string& path) {
     auto res = gw::load_gateway_config(path);
     if (!res.config) {
         gw::print_diagnostics(res.errors, "error");
-        std::cerr << "meter-gateway: not started: " << res.errors.size() << " configuration error(s)\n";
+        std::cerr << "meter-gateway: not started: " << res.errors.size()
+                  << " configuration error(s)\n";
         return 2;
     }
     const gw::Config& cfg = *res.config;

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "gw/core/config.hpp"
-#include "gw/drivers/profile.hpp"
 #include "gw/core/time.hpp"
+#include "gw/drivers/profile.hpp"
 #include "simulator.hpp"
 
 namespace {
@@ -30,7 +30,8 @@ using namespace std::chrono;
 using gw::sim::FaultKind;
 using gw::sim::SimUnit;
 
-constexpr const char* k_help = R"(meter-sim: simulates 3-phase meters as a Modbus TCP server or an RTU device.
+constexpr const char* k_help =
+    R"(meter-sim: simulates 3-phase meters as a Modbus TCP server or an RTU device.
 
 usage: meter-sim [options]
 
@@ -125,7 +126,8 @@ std::vector<std::unique_ptr<SimUnit>> make_units(const Options& o) {
 }
 
 /// Applies one command line ("fault ...", "value ...", "quit"); returns a reply for stdout.
-std::string command(const std::string& line, std::vector<std::unique_ptr<SimUnit>>& units, bool& quit) {
+std::string command(const std::string& line, std::vector<std::unique_ptr<SimUnit>>& units,
+                    bool& quit) {
     std::istringstream in(line);
     std::string verb, who;
     in >> verb;
@@ -144,14 +146,22 @@ std::string command(const std::string& line, std::vector<std::unique_ptr<SimUnit
         int arg = 0;
         in >> kind >> arg;
         gw::sim::Fault f;
-        if (kind == "none") f.kind = FaultKind::none;
-        else if (kind == "timeout") f.kind = FaultKind::timeout;
-        else if (kind == "slow") f = {FaultKind::slow, arg > 0 ? arg : 2000};
-        else if (kind == "exception") f = {FaultKind::exception, arg > 0 ? arg : 4};
-        else if (kind == "corrupt") f.kind = FaultKind::corrupt;
-        else if (kind == "short") f.kind = FaultKind::short_reply;
-        else if (kind == "drop") f.kind = FaultKind::drop;
-        else return "error: unknown fault \"" + kind + "\"";
+        if (kind == "none")
+            f.kind = FaultKind::none;
+        else if (kind == "timeout")
+            f.kind = FaultKind::timeout;
+        else if (kind == "slow")
+            f = {FaultKind::slow, arg > 0 ? arg : 2000};
+        else if (kind == "exception")
+            f = {FaultKind::exception, arg > 0 ? arg : 4};
+        else if (kind == "corrupt")
+            f.kind = FaultKind::corrupt;
+        else if (kind == "short")
+            f.kind = FaultKind::short_reply;
+        else if (kind == "drop")
+            f.kind = FaultKind::drop;
+        else
+            return "error: unknown fault \"" + kind + "\"";
         for (auto* u : targets) u->fault = f;
         return "ok fault " + who + " " + kind;
     }
@@ -161,10 +171,14 @@ std::string command(const std::string& line, std::vector<std::unique_ptr<SimUnit
         auto r = gw::reg_from_name(reg);
         if (!r) return "error: unknown register \"" + reg + "\"";
         gw::sim::ValueOverride ov;
-        if (what == "nan") ov.special = gw::SpecialValue::nan;
-        else if (what == "inf") ov.special = gw::SpecialValue::infinity;
-        else if (what == "na") ov.special = gw::SpecialValue::not_available;
-        else if (what == "ones") ov.special = gw::SpecialValue::all_ones;
+        if (what == "nan")
+            ov.special = gw::SpecialValue::nan;
+        else if (what == "inf")
+            ov.special = gw::SpecialValue::infinity;
+        else if (what == "na")
+            ov.special = gw::SpecialValue::not_available;
+        else if (what == "ones")
+            ov.special = gw::SpecialValue::all_ones;
         else if (what == "clear") {
             for (auto* u : targets) u->overrides.erase(*r);
             return "ok value " + who + " " + reg + " clear";
@@ -185,14 +199,16 @@ std::uint16_t crc16(const std::uint8_t* p, std::size_t n) {
     std::uint16_t crc = 0xFFFF;
     for (std::size_t i = 0; i < n; ++i) {
         crc ^= p[i];
-        for (int b = 0; b < 8; ++b) crc = (crc & 1) ? static_cast<std::uint16_t>((crc >> 1) ^ 0xA001) : crc >> 1;
+        for (int b = 0; b < 8; ++b)
+            crc = (crc & 1) ? static_cast<std::uint16_t>((crc >> 1) ^ 0xA001) : crc >> 1;
     }
     return crc;
 }
 
 /// The register data a read request asks for, from the unit's tables (big-endian bytes).
 std::vector<std::uint8_t> register_bytes(SimUnit& u, int function, int start, int count) {
-    const std::uint16_t* table = function == 3 ? u.mapping()->tab_registers : u.mapping()->tab_input_registers;
+    const std::uint16_t* table =
+        function == 3 ? u.mapping()->tab_registers : u.mapping()->tab_input_registers;
     std::vector<std::uint8_t> out;
     for (int i = 0; i < count && start + i < 65536; ++i) {
         out.push_back(static_cast<std::uint8_t>(table[start + i] >> 8));
@@ -217,7 +233,8 @@ SimUnit* find_unit(std::vector<std::unique_ptr<SimUnit>>& units, int id) {
     return nullptr;
 }
 
-/// Answers one request. `header` is 7 (TCP MBAP) or 1 (RTU address). Returns false to drop the connection.
+/// Answers one request. `header` is 7 (TCP MBAP) or 1 (RTU address). Returns false to drop the
+/// connection.
 bool answer(modbus_t* ctx, int fd, bool rtu, const std::uint8_t* req, int len, SimUnit& u) {
     const int h = rtu ? 1 : 7;
     const int function = req[h];
@@ -226,17 +243,24 @@ bool answer(modbus_t* ctx, int fd, bool rtu, const std::uint8_t* req, int len, S
         return true;
     }
     switch (u.fault.kind) {
-        case FaultKind::timeout: return true;
-        case FaultKind::drop: return rtu;
-        case FaultKind::slow: std::this_thread::sleep_for(milliseconds{u.fault.param}); break;
-        case FaultKind::exception: modbus_reply_exception(ctx, req, static_cast<unsigned>(u.fault.param)); return true;
+        case FaultKind::timeout:
+            return true;
+        case FaultKind::drop:
+            return rtu;
+        case FaultKind::slow:
+            std::this_thread::sleep_for(milliseconds{u.fault.param});
+            break;
+        case FaultKind::exception:
+            modbus_reply_exception(ctx, req, static_cast<unsigned>(u.fault.param));
+            return true;
         case FaultKind::corrupt:
         case FaultKind::short_reply: {
             const int start = (req[h + 1] << 8) | req[h + 2];
             int count = (req[h + 3] << 8) | req[h + 4];
             if (u.fault.kind == FaultKind::short_reply && count > 1) --count;
             const auto data = register_bytes(u, function, start, count);
-            std::vector<std::uint8_t> pdu{static_cast<std::uint8_t>(function), static_cast<std::uint8_t>(data.size())};
+            std::vector<std::uint8_t> pdu{static_cast<std::uint8_t>(function),
+                                          static_cast<std::uint8_t>(data.size())};
             pdu.insert(pdu.end(), data.begin(), data.end());
             std::vector<std::uint8_t> frame;
             if (rtu) {
@@ -250,21 +274,28 @@ bool answer(modbus_t* ctx, int fd, bool rtu, const std::uint8_t* req, int len, S
                 std::uint16_t tid = static_cast<std::uint16_t>((req[0] << 8) | req[1]);
                 if (u.fault.kind == FaultKind::corrupt) tid ^= 0x5A5A;
                 const std::size_t l = pdu.size() + 1;
-                frame = {static_cast<std::uint8_t>(tid >> 8), static_cast<std::uint8_t>(tid & 0xFF), 0, 0,
-                         static_cast<std::uint8_t>(l >> 8), static_cast<std::uint8_t>(l & 0xFF),
+                frame = {static_cast<std::uint8_t>(tid >> 8),
+                         static_cast<std::uint8_t>(tid & 0xFF),
+                         0,
+                         0,
+                         static_cast<std::uint8_t>(l >> 8),
+                         static_cast<std::uint8_t>(l & 0xFF),
                          static_cast<std::uint8_t>(u.id())};
                 frame.insert(frame.end(), pdu.begin(), pdu.end());
             }
             return write_all(fd, frame);
         }
-        case FaultKind::none: break;
+        case FaultKind::none:
+            break;
     }
     modbus_set_slave(ctx, u.id());
     return modbus_reply(ctx, req, len, u.mapping()) >= 0 || rtu;
 }
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+    g_stop = 1;
+}
 
 struct Runner {
     Options opt;
@@ -282,7 +313,8 @@ struct Runner {
         const double real_ms = duration<double, std::milli>(now - t0).count();
         const auto t_ms = start_ms + static_cast<std::int64_t>(real_ms * opt.speed);
         // Speed 0 freezes everything, energy included, so a test sees constant registers.
-        const double step_ms = opt.speed > 0 ? duration<double, std::milli>(now - last_update).count() : 0.0;
+        const double step_ms =
+            opt.speed > 0 ? duration<double, std::milli>(now - last_update).count() : 0.0;
         last_update = now;
         for (auto& u : units) {
             u->update(t_ms, step_ms);
@@ -358,12 +390,16 @@ int run_tcp(Runner& r) {
                     alive = false;
                 } else {
                     SimUnit* u = find_unit(r.units, query[6]);
-                    if (u == nullptr) modbus_reply_exception(ctx, query, MODBUS_EXCEPTION_GATEWAY_TARGET);
-                    else alive = answer(ctx, fd, false, query, len, *u);
+                    if (u == nullptr)
+                        modbus_reply_exception(ctx, query, MODBUS_EXCEPTION_GATEWAY_TARGET);
+                    else
+                        alive = answer(ctx, fd, false, query, len, *u);
                 }
             }
-            if (alive) keep.push_back(fd);
-            else ::close(fd);
+            if (alive)
+                keep.push_back(fd);
+            else
+                ::close(fd);
         }
         if (accepted >= 0) keep.push_back(accepted);
         clients = keep;
@@ -376,7 +412,8 @@ int run_tcp(Runner& r) {
 
 int run_rtu(Runner& r) {
     modbus_t* ctx = modbus_new_rtu(r.opt.rtu.c_str(), r.opt.baud, r.opt.parity, 8, r.opt.stop_bits);
-    if (ctx == nullptr || modbus_connect(ctx) != 0) die("cannot open " + r.opt.rtu + ": " + modbus_strerror(errno));
+    if (ctx == nullptr || modbus_connect(ctx) != 0)
+        die("cannot open " + r.opt.rtu + ": " + modbus_strerror(errno));
     const int fd = modbus_get_socket(ctx);
     std::cout << "listening rtu " << r.opt.rtu << std::endl;
     // libmodbus' RTU receive answers one unit id only; several meters share a real bus, so we
@@ -389,7 +426,8 @@ int run_rtu(Runner& r) {
         std::vector<pollfd> fds{{fd, POLLIN, 0}};
         if (stdin_open) fds.push_back({STDIN_FILENO, POLLIN, 0});
         ::poll(fds.data(), fds.size(), buf.empty() ? r.timeout_ms() : std::min(r.timeout_ms(), 5));
-        if (stdin_open && fds.size() > 1 && (fds[1].revents & (POLLIN | POLLHUP))) stdin_open = r.read_stdin();
+        if (stdin_open && fds.size() > 1 && (fds[1].revents & (POLLIN | POLLHUP)))
+            stdin_open = r.read_stdin();
         if (fds[0].revents & POLLIN) {
             std::uint8_t tmp[256];
             const ssize_t n = ::read(fd, tmp, sizeof tmp);
@@ -402,9 +440,12 @@ int run_rtu(Runner& r) {
         while (buf.size() >= 2) {
             const int fn = buf[1];
             std::size_t need = 0;
-            if (fn >= 1 && fn <= 6) need = 8;
-            else if ((fn == 15 || fn == 16) && buf.size() >= 7) need = 9u + buf[6];
-            else if (fn == 15 || fn == 16) break;
+            if (fn >= 1 && fn <= 6)
+                need = 8;
+            else if ((fn == 15 || fn == 16) && buf.size() >= 7)
+                need = 9u + buf[6];
+            else if (fn == 15 || fn == 16)
+                break;
             else {
                 buf.clear();  // unknown function: resynchronise on silence
                 break;
@@ -413,7 +454,8 @@ int run_rtu(Runner& r) {
             std::vector<std::uint8_t> frame(buf.begin(), buf.begin() + static_cast<long>(need));
             buf.erase(buf.begin(), buf.begin() + static_cast<long>(need));
             const std::uint16_t crc = crc16(frame.data(), need - 2);
-            if ((crc & 0xFF) != frame[need - 2] || (crc >> 8) != frame[need - 1]) continue;  // corrupted: ignore
+            if ((crc & 0xFF) != frame[need - 2] || (crc >> 8) != frame[need - 1])
+                continue;  // corrupted: ignore
             SimUnit* u = find_unit(r.units, frame[0]);
             if (u == nullptr) continue;  // another device on the bus
             r.tick();
@@ -450,36 +492,59 @@ int main(int argc, char** argv) {
             std::cout << k_help;
             return 0;
         } else if (a == "--profiles") {
-            for (const auto& p : gw::builtin_profiles()) std::cout << p.name << "\t" << p.make << " " << p.model << "\n";
+            for (const auto& p : gw::builtin_profiles())
+                std::cout << p.name << "\t" << p.make << " " << p.model << "\n";
             return 0;
-        } else if (a == "--tcp") o.tcp = next();
-        else if (a == "--rtu") o.rtu = next();
-        else if (a == "--baud") o.baud = static_cast<int>(number_arg(a, next()));
-        else if (a == "--parity") o.parity = next()[0];
-        else if (a == "--stop-bits") o.stop_bits = static_cast<int>(number_arg(a, next()));
-        else if (a == "--profile") o.profile = next();
-        else if (a == "--config") o.config_file = next();
-        else if (a == "--unit") o.units.push_back(next());
+        } else if (a == "--tcp")
+            o.tcp = next();
+        else if (a == "--rtu")
+            o.rtu = next();
+        else if (a == "--baud")
+            o.baud = static_cast<int>(number_arg(a, next()));
+        else if (a == "--parity")
+            o.parity = next()[0];
+        else if (a == "--stop-bits")
+            o.stop_bits = static_cast<int>(number_arg(a, next()));
+        else if (a == "--profile")
+            o.profile = next();
+        else if (a == "--config")
+            o.config_file = next();
+        else if (a == "--unit")
+            o.units.push_back(next());
         else if (a == "--scenario") {
-            if (!gw::sim::parse_scenario_kind(next(), o.scenario.kind)) die("--scenario: expected fixed, solar or swing");
-        } else if (a == "--peak-kw") o.scenario.peak_kw = number_arg(a, next());
-        else if (a == "--p-kw") o.scenario.p_kw = number_arg(a, next());
-        else if (a == "--q-kvar") o.scenario.q_kvar = number_arg(a, next());
-        else if (a == "--u-v") o.scenario.u_v = number_arg(a, next());
-        else if (a == "--noise-v") o.scenario.noise_v = number_arg(a, next());
-        else if (a == "--seed") o.scenario.seed = static_cast<std::uint64_t>(number_arg(a, next()));
+            if (!gw::sim::parse_scenario_kind(next(), o.scenario.kind))
+                die("--scenario: expected fixed, solar or swing");
+        } else if (a == "--peak-kw")
+            o.scenario.peak_kw = number_arg(a, next());
+        else if (a == "--p-kw")
+            o.scenario.p_kw = number_arg(a, next());
+        else if (a == "--q-kvar")
+            o.scenario.q_kvar = number_arg(a, next());
+        else if (a == "--u-v")
+            o.scenario.u_v = number_arg(a, next());
+        else if (a == "--noise-v")
+            o.scenario.noise_v = number_arg(a, next());
+        else if (a == "--seed")
+            o.scenario.seed = static_cast<std::uint64_t>(number_arg(a, next()));
         else if (a == "--start") {
             auto t = gw::parse_utc(next());
             if (!t) die("--start: " + t.error().message);
             o.start_ms = t->time_since_epoch().count();
-        } else if (a == "--speed") o.speed = number_arg(a, next());
-        else if (a == "--tick-ms") o.tick_ms = static_cast<int>(number_arg(a, next()));
-        else if (a == "--truth") o.truth_file = next();
-        else if (a == "--print-s") o.print_s = static_cast<int>(number_arg(a, next()));
-        else if (a == "--fault") o.faults.push_back(next());
-        else die("unknown option \"" + a + "\" (see --help)");
+        } else if (a == "--speed")
+            o.speed = number_arg(a, next());
+        else if (a == "--tick-ms")
+            o.tick_ms = static_cast<int>(number_arg(a, next()));
+        else if (a == "--truth")
+            o.truth_file = next();
+        else if (a == "--print-s")
+            o.print_s = static_cast<int>(number_arg(a, next()));
+        else if (a == "--fault")
+            o.faults.push_back(next());
+        else
+            die("unknown option \"" + a + "\" (see --help)");
     }
-    if (o.tcp.empty() == o.rtu.empty()) die("give exactly one of --tcp HOST:PORT or --rtu DEVICE (see --help)");
+    if (o.tcp.empty() == o.rtu.empty())
+        die("give exactly one of --tcp HOST:PORT or --rtu DEVICE (see --help)");
     if (o.tick_ms < 1 || o.speed < 0) die("--tick-ms must be positive and --speed not negative");
     if (!o.config_file.empty()) {
         auto res = gw::load_config(o.config_file, [](std::string_view n) -> const gw::RegisterMap* {
@@ -508,8 +573,9 @@ int main(int argc, char** argv) {
         r.truth.open(o.truth_file, std::ios::app);
         if (!r.truth) die("cannot write " + o.truth_file);
     }
-    r.start_ms = o.start_ms ? *o.start_ms
-                            : duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    r.start_ms = o.start_ms
+                     ? *o.start_ms
+                     : duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
     r.t0 = steady_clock::now();
     r.last_update = r.t0;
     r.next_tick = r.t0;

@@ -26,10 +26,14 @@ double solar_kw(double peak, double h) {
 }  // namespace
 
 bool parse_scenario_kind(const std::string& text, ScenarioKind& out) {
-    if (text == "fixed") out = ScenarioKind::fixed;
-    else if (text == "solar") out = ScenarioKind::solar;
-    else if (text == "swing") out = ScenarioKind::swing;
-    else return false;
+    if (text == "fixed")
+        out = ScenarioKind::fixed;
+    else if (text == "solar")
+        out = ScenarioKind::solar;
+    else if (text == "swing")
+        out = ScenarioKind::swing;
+    else
+        return false;
     return true;
 }
 
@@ -37,7 +41,8 @@ Instant scenario_at(const ScenarioParams& p, std::int64_t utc_ms, int unit) {
     Instant out;
     const double day_ms = 86'400'000.0;
     const double h = std::fmod(static_cast<double>(utc_ms), day_ms) / 3'600'000.0;
-    const std::uint64_t tick = static_cast<std::uint64_t>(utc_ms / 100);  // noise changes every 100 ms of scenario time
+    const std::uint64_t tick =
+        static_cast<std::uint64_t>(utc_ms / 100);  // noise changes every 100 ms of scenario time
     const std::uint64_t key = p.seed * 1'000'003ULL + static_cast<std::uint64_t>(unit) * 7919ULL;
     double p_kw = 0, q_kvar = 0;
     switch (p.kind) {
@@ -55,7 +60,8 @@ Instant scenario_at(const ScenarioParams& p, std::int64_t utc_ms, int unit) {
         case ScenarioKind::swing: {
             // A transfer point: site load minus production, crossing between import and export.
             const double load = 0.3 * p.peak_kw * (1 + 0.3 * std::sin(2 * k_pi * h / 24 * 3));
-            const double swing = 0.25 * p.peak_kw * std::sin(2 * k_pi * static_cast<double>(utc_ms) / 600'000.0);
+            const double swing =
+                0.25 * p.peak_kw * std::sin(2 * k_pi * static_cast<double>(utc_ms) / 600'000.0);
             p_kw = load - solar_kw(p.peak_kw, h) + swing + 0.01 * p.peak_kw * noise(key ^ tick);
             q_kvar = 0.1 * load - 0.02 * p_kw;
             break;
@@ -65,8 +71,11 @@ Instant scenario_at(const ScenarioParams& p, std::int64_t utc_ms, int unit) {
     for (std::size_t i = 0; i < 3; ++i) {
         out.p_w[i] = p_kw * 1000 * share[i];
         out.q_var[i] = q_kvar * 1000 * share[i];
-        const double u_nom = p.kind == ScenarioKind::fixed ? p.u_v : p.u_v + 1.5 * std::sin(2 * k_pi * h / 24 + double(i));
-        out.u_ln[i] = u_nom + (p.kind == ScenarioKind::fixed ? 0 : p.noise_v * noise(key ^ (tick * 3 + i)));
+        const double u_nom = p.kind == ScenarioKind::fixed
+                                 ? p.u_v
+                                 : p.u_v + 1.5 * std::sin(2 * k_pi * h / 24 + double(i));
+        out.u_ln[i] =
+            u_nom + (p.kind == ScenarioKind::fixed ? 0 : p.noise_v * noise(key ^ (tick * 3 + i)));
     }
     return out;
 }

@@ -18,11 +18,11 @@ enum class ScenarioKind { fixed, solar, swing };
 
 struct ScenarioParams {
     ScenarioKind kind = ScenarioKind::solar;
-    double peak_kw = 100;   ///< solar: peak export; swing: amplitude
-    double p_kw = -50;      ///< fixed: total active power
-    double q_kvar = 5;      ///< fixed: total reactive power
-    double u_v = 230;       ///< fixed: phase-to-neutral voltage; others: nominal
-    double noise_v = 0.8;   ///< voltage noise amplitude
+    double peak_kw = 100;  ///< solar: peak export; swing: amplitude
+    double p_kw = -50;     ///< fixed: total active power
+    double q_kvar = 5;     ///< fixed: total reactive power
+    double u_v = 230;      ///< fixed: phase-to-neutral voltage; others: nominal
+    double noise_v = 0.8;  ///< voltage noise amplitude
     std::uint64_t seed = 1;
 };
 

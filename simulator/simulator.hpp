@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "gw/drivers/decode.hpp"
 #include "gw/core/registers.hpp"
+#include "gw/drivers/decode.hpp"
 #include "scenario.hpp"
 
 struct _modbus_mapping_t;
@@ -32,7 +32,7 @@ struct ValueOverride {
 
 /// One simulated meter (a Modbus unit id).
 class SimUnit {
-public:
+  public:
     SimUnit(int unit_id, std::string profile_name, RegisterMap map, ScenarioParams scenario);
     ~SimUnit();
     SimUnit(const SimUnit&) = delete;
@@ -55,7 +55,7 @@ public:
     Fault fault;
     std::map<Reg, ValueOverride> overrides;
 
-private:
+  private:
     void serve(Reg r, double canonical);
 
     int id_;
@@ -65,9 +65,11 @@ private:
     _modbus_mapping_t* mapping_;
     std::int64_t t_ms_ = -1;
     bool started_ = false;
-    std::array<std::optional<double>, k_reg_count> served_{};  ///< decoded value of each served register
+    std::array<std::optional<double>, k_reg_count>
+        served_{};                              ///< decoded value of each served register
     double served_p_w_ = 0, served_q_var_ = 0;  ///< totals as a reader computes them
-    double e_import_wh_ = 1'000'000, e_export_wh_ = 2'000'000, eq_import_varh_ = 300'000, eq_export_varh_ = 400'000;
+    double e_import_wh_ = 1'000'000, e_export_wh_ = 2'000'000, eq_import_varh_ = 300'000,
+           eq_export_varh_ = 400'000;
 };
 
 }  // namespace gw::sim

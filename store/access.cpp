@@ -8,10 +8,18 @@ using namespace std::chrono;
 
 namespace {
 
-std::int64_t secs(SysS t) { return t.time_since_epoch().count(); }
-std::int64_t millis(SysMs t) { return t.time_since_epoch().count(); }
-SysS from_secs(std::int64_t s) { return SysS{seconds{s}}; }
-SysMs from_millis(std::int64_t ms) { return SysMs{milliseconds{ms}}; }
+std::int64_t secs(SysS t) {
+    return t.time_since_epoch().count();
+}
+std::int64_t millis(SysMs t) {
+    return t.time_since_epoch().count();
+}
+SysS from_secs(std::int64_t s) {
+    return SysS{seconds{s}};
+}
+SysMs from_millis(std::int64_t ms) {
+    return SysMs{milliseconds{ms}};
+}
 
 // Statement ids of the access connection.
 enum AccessStmt {
@@ -33,7 +41,8 @@ enum AccessStmt {
 enum AuditStmt { s_insert_audit = 100, s_recent_audit };
 
 ApiClient read_client(const sql::Use& u) {
-    ApiClient c{u.text(0), u.text(1) == "admin" ? Role::admin : Role::reader, from_secs(u.i64(2)), std::nullopt};
+    ApiClient c{u.text(0), u.text(1) == "admin" ? Role::admin : Role::reader, from_secs(u.i64(2)),
+                std::nullopt};
     if (!u.null(3)) c.revoked_at = from_secs(u.i64(3));
     return c;
 }
@@ -44,16 +53,18 @@ constexpr const char* k_insert_secret =
 }  // namespace
 
 Status Store::record_consent(const Ean18& klant, bool granted, SysS at, const std::string& actor) {
-    sql::Use u(access_->stmt(s_insert_consent,
-                             "INSERT INTO consent_event (klant_ean, granted, at_s, actor) VALUES (?, ?, ?, ?)"));
+    sql::Use u(access_->stmt(
+        s_insert_consent,
+        "INSERT INTO consent_event (klant_ean, granted, at_s, actor) VALUES (?, ?, ?, ?)"));
     if (!u.bind(klant.str()).bind(granted ? 1 : 0).bind(secs(at)).bind(actor).run())
         return access_->error("cannot store consent");
     return {};
 }
 
 Result<bool> Store::consent_active(const Ean18& klant) {
-    sql::Use u(access_->stmt(s_consent_active,
-                             "SELECT granted FROM consent_event WHERE klant_ean = ? ORDER BY id DESC LIMIT 1"));
+    sql::Use u(access_->stmt(
+        s_consent_active,
+        "SELECT granted FROM consent_event WHERE klant_ean = ? ORDER BY id DESC LIMIT 1"));
     u.bind(klant.str());
     const int rc = u.step();
     if (rc == sql::Use::done_code()) return false;
@@ -62,16 +73,21 @@ Result<bool> Store::consent_active(const Ean18& klant) {
 }
 
 Result<std::vector<ConsentEvent>> Store::consent_history(const Ean18* klant) {
-    sql::Use u(klant ? access_->stmt(s_consent_one, "SELECT id, klant_ean, granted, at_s, actor FROM consent_event "
-                                                    "WHERE klant_ean = ? ORDER BY id")
-                     : access_->stmt(s_consent_all,
-                                     "SELECT id, klant_ean, granted, at_s, actor FROM consent_event ORDER BY id"));
+    sql::Use u(
+        klant ? access_->stmt(s_consent_one,
+                              "SELECT id, klant_ean, granted, at_s, actor FROM consent_event "
+                              "WHERE klant_ean = ? ORDER BY id")
+              : access_->stmt(
+                    s_consent_all,
+                    "SELECT id, klant_ean, granted, at_s, actor FROM consent_event ORDER BY id"));
     if (klant) u.bind(klant->str());
     std::vector<ConsentEvent> out;
     int rc;
     while ((rc = u.step()) == sql::Use::row_code()) {
         auto ean = Ean18::parse(u.text(1));
-        if (!ean) return make_error(Errc::store_damaged, "stored klant EAN \"" + u.text(1) + "\" is invalid");
+        if (!ean)
+            return make_error(Errc::store_damaged,
+                              "stored klant EAN \"" + u.text(1) + "\" is invalid");
         out.push_back({u.i64(0), *ean, u.i64(2) == 1, from_secs(u.i64(3)), u.text(4)});
     }
     if (rc != sql::Use::done_code()) return access_->error("cannot read consent history");
@@ -83,10 +99,12 @@ Status Store::add_client(const std::string& name, Role role, const std::string& 
     sql::Tx tx(db);
     if (!tx.began()) return db.error("cannot begin");
     {
-        sql::Use u(db.stmt(s_insert_client, "INSERT INTO api_client (name, role, created_at_s) VALUES (?, ?, ?)"));
+        sql::Use u(db.stmt(s_insert_client,
+                           "INSERT INTO api_client (name, role, created_at_s) VALUES (?, ?, ?)"));
         const int rc = u.bind(name).bind(role_name(role)).bind(secs(at)).step();
         if (sql::is_constraint(rc))
-            return make_error(Errc::invalid_argument, "an API client named \"" + name + "\" already exists");
+            return make_error(Errc::invalid_argument,
+                              "an API client named \"" + name + "\" already exists");
         if (rc != sql::Use::done_code()) return db.error("cannot add client");
     }
     {
@@ -97,7 +115,8 @@ Status Store::add_client(const std::string& name, Role role, const std::string& 
     return {};
 }
 
-Status Store::rotate_secret(const std::string& name, const std::string& hash, SysS at, SysS old_expire_at) {
+Status Store::rotate_secret(const std::string& name, const std::string& hash, SysS at,
+                            SysS old_expire_at) {
     auto existing = client(name);
     if (!existing) return existing.error();
     if (!*existing || (*existing)->revoked_at)
@@ -106,8 +125,9 @@ Status Store::rotate_secret(const std::string& name, const std::string& hash, Sy
     sql::Tx tx(db);
     if (!tx.began()) return db.error("cannot begin");
     {
-        sql::Use u(db.stmt(s_expire_secrets, "UPDATE api_secret SET expires_at_s = ? WHERE client = ? AND "
-                                             "(expires_at_s IS NULL OR expires_at_s > ?)"));
+        sql::Use u(db.stmt(s_expire_secrets,
+                           "UPDATE api_secret SET expires_at_s = ? WHERE client = ? AND "
+                           "(expires_at_s IS NULL OR expires_at_s > ?)"));
         if (!u.bind(secs(old_expire_at)).bind(name).bind(secs(old_expire_at)).run())
             return db.error("cannot expire old secrets");
     }
@@ -120,8 +140,9 @@ Status Store::rotate_secret(const std::string& name, const std::string& hash, Sy
 }
 
 Status Store::revoke_client(const std::string& name, SysS at) {
-    sql::Use u(access_->stmt(s_revoke_client,
-                             "UPDATE api_client SET revoked_at_s = ? WHERE name = ? AND revoked_at_s IS NULL"));
+    sql::Use u(access_->stmt(
+        s_revoke_client,
+        "UPDATE api_client SET revoked_at_s = ? WHERE name = ? AND revoked_at_s IS NULL"));
     if (!u.bind(secs(at)).bind(name).run()) return access_->error("cannot revoke client");
     if (access_->changes() == 0)
         return make_error(Errc::invalid_argument, "no active API client named \"" + name + "\"");
@@ -129,8 +150,9 @@ Status Store::revoke_client(const std::string& name, SysS at) {
 }
 
 Result<std::optional<ApiClient>> Store::client(const std::string& name) {
-    sql::Use u(access_->stmt(s_select_client,
-                             "SELECT name, role, created_at_s, revoked_at_s FROM api_client WHERE name = ?"));
+    sql::Use u(access_->stmt(
+        s_select_client,
+        "SELECT name, role, created_at_s, revoked_at_s FROM api_client WHERE name = ?"));
     u.bind(name);
     const int rc = u.step();
     if (rc == sql::Use::done_code()) return std::optional<ApiClient>{};
@@ -139,8 +161,9 @@ Result<std::optional<ApiClient>> Store::client(const std::string& name) {
 }
 
 Result<std::vector<ApiClient>> Store::clients() {
-    sql::Use u(access_->stmt(s_select_clients,
-                             "SELECT name, role, created_at_s, revoked_at_s FROM api_client ORDER BY name"));
+    sql::Use u(access_->stmt(
+        s_select_clients,
+        "SELECT name, role, created_at_s, revoked_at_s FROM api_client ORDER BY name"));
     std::vector<ApiClient> out;
     int rc;
     while ((rc = u.step()) == sql::Use::row_code()) out.push_back(read_client(u));
@@ -149,10 +172,11 @@ Result<std::vector<ApiClient>> Store::clients() {
 }
 
 Result<std::vector<ApiSecret>> Store::valid_secrets(const std::string& name, SysS at) {
-    sql::Use u(access_->stmt(s_valid_secrets,
-                             "SELECT s.id, s.client, s.hash, s.created_at_s, s.expires_at_s FROM api_secret s "
-                             "JOIN api_client c ON c.name = s.client WHERE s.client = ? AND c.revoked_at_s IS NULL "
-                             "AND (s.expires_at_s IS NULL OR s.expires_at_s > ?) ORDER BY s.id DESC"));
+    sql::Use u(access_->stmt(
+        s_valid_secrets,
+        "SELECT s.id, s.client, s.hash, s.created_at_s, s.expires_at_s FROM api_secret s "
+        "JOIN api_client c ON c.name = s.client WHERE s.client = ? AND c.revoked_at_s IS NULL "
+        "AND (s.expires_at_s IS NULL OR s.expires_at_s > ?) ORDER BY s.id DESC"));
     u.bind(name).bind(secs(at));
     std::vector<ApiSecret> out;
     int rc;
@@ -173,11 +197,17 @@ Status Store::update_secret_hash(std::int64_t secret_id, const std::string& hash
 
 Status Store::append_audit(const AuditRecord& a) {
     if (Status st = check_data_ready(); !st) return st;
-    sql::Use u(data_->stmt(s_insert_audit,
-                           "INSERT INTO api_audit (at_ms, client, correlation_id, method, path, klant_ean, meter_ean, "
-                           "window_start_s, window_end_s, rows, status, detail) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    u.bind(millis(a.at)).bind(a.client).bind(a.correlation_id).bind(a.method).bind(a.path).bind(a.klant_ean);
+    sql::Use u(data_->stmt(
+        s_insert_audit,
+        "INSERT INTO api_audit (at_ms, client, correlation_id, method, path, klant_ean, meter_ean, "
+        "window_start_s, window_end_s, rows, status, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    u.bind(millis(a.at))
+        .bind(a.client)
+        .bind(a.correlation_id)
+        .bind(a.method)
+        .bind(a.path)
+        .bind(a.klant_ean);
     u.bind(a.meter_ean);
     u.bind(a.window_start ? std::optional(secs(*a.window_start)) : std::nullopt);
     u.bind(a.window_end ? std::optional(secs(*a.window_end)) : std::nullopt);
@@ -198,14 +228,21 @@ Status Store::append_audit(const std::vector<AuditRecord>& records) {
 
 Result<std::vector<AuditRecord>> Store::recent_audit(std::int64_t limit) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_recent_audit,
-                           "SELECT at_ms, client, correlation_id, method, path, klant_ean, meter_ean, window_start_s, "
-                           "window_end_s, rows, status, detail FROM api_audit ORDER BY id DESC LIMIT ?"));
+    sql::Use u(data_->stmt(
+        s_recent_audit,
+        "SELECT at_ms, client, correlation_id, method, path, klant_ean, meter_ean, window_start_s, "
+        "window_end_s, rows, status, detail FROM api_audit ORDER BY id DESC LIMIT ?"));
     u.bind(limit);
     std::vector<AuditRecord> out;
     int rc;
     while ((rc = u.step()) == sql::Use::row_code()) {
-        AuditRecord a{from_millis(u.i64(0)), u.text(1), u.text(2), u.text(3), u.text(4), u.text(5), u.text(6)};
+        AuditRecord a{from_millis(u.i64(0)),
+                      u.text(1),
+                      u.text(2),
+                      u.text(3),
+                      u.text(4),
+                      u.text(5),
+                      u.text(6)};
         if (!u.null(7)) a.window_start = from_secs(u.i64(7));
         if (!u.null(8)) a.window_end = from_secs(u.i64(8));
         a.rows = u.i64(9);

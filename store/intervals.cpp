@@ -11,10 +11,18 @@ using namespace std::chrono;
 
 namespace {
 
-std::int64_t secs(SysS t) { return t.time_since_epoch().count(); }
-std::int64_t millis(SysMs t) { return t.time_since_epoch().count(); }
-SysS from_secs(std::int64_t s) { return SysS{seconds{s}}; }
-SysMs from_millis(std::int64_t ms) { return SysMs{milliseconds{ms}}; }
+std::int64_t secs(SysS t) {
+    return t.time_since_epoch().count();
+}
+std::int64_t millis(SysMs t) {
+    return t.time_since_epoch().count();
+}
+SysS from_secs(std::int64_t s) {
+    return SysS{seconds{s}};
+}
+SysMs from_millis(std::int64_t ms) {
+    return SysMs{milliseconds{ms}};
+}
 
 // Statement ids of the data connection.
 enum DataStmt {
@@ -34,11 +42,14 @@ enum DataStmt {
     s_insert_carry,
 };
 
-#define GW_INTERVAL_COLS "meter_ean, end_s, interval_s, p_w, q_var, u1_v, u2_v, u3_v, quality, samples, coverage, flags"
+#define GW_INTERVAL_COLS                                                                       \
+    "meter_ean, end_s, interval_s, p_w, q_var, u1_v, u2_v, u3_v, quality, samples, coverage, " \
+    "flags"
 
 Result<IntervalRecord> read_interval(const sql::Use& u) {
     auto ean = Ean18::parse(u.text(0));
-    if (!ean) return make_error(Errc::store_damaged, "stored meter EAN \"" + u.text(0) + "\" is invalid");
+    if (!ean)
+        return make_error(Errc::store_damaged, "stored meter EAN \"" + u.text(0) + "\" is invalid");
     IntervalRecord r{*ean, from_secs(u.i64(1))};
     r.interval_s = static_cast<int>(u.i64(2));
     r.p_w = u.opt_f64(3);
@@ -75,20 +86,28 @@ Status Store::sync_master_data(const Config& config, SysS now) {
     if (!tx.began()) return db.error("cannot begin");
     auto& cust = db.stmt(s_upsert_customer,
                          "INSERT INTO customer (klant_ean, name, updated_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT (klant_ean) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at");
+                         "ON CONFLICT (klant_ean) DO UPDATE SET name = excluded.name, updated_at = "
+                         "excluded.updated_at");
     for (const auto& c : config.customers) {
         sql::Use u(cust);
-        if (!u.bind(c.klant_ean.str()).bind(c.name).bind(secs(now)).run()) return db.error("cannot store customer");
+        if (!u.bind(c.klant_ean.str()).bind(c.name).bind(secs(now)).run())
+            return db.error("cannot store customer");
     }
-    auto& met = db.stmt(s_upsert_meter,
-                        "INSERT INTO meter (meter_ean, klant_ean, meter_type, profile, link, unit_id, voltage_mode, "
-                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_ean) DO UPDATE SET "
-                        "klant_ean = excluded.klant_ean, meter_type = excluded.meter_type, profile = excluded.profile, "
-                        "link = excluded.link, unit_id = excluded.unit_id, voltage_mode = excluded.voltage_mode, "
-                        "updated_at = excluded.updated_at");
+    auto& met = db.stmt(
+        s_upsert_meter,
+        "INSERT INTO meter (meter_ean, klant_ean, meter_type, profile, link, unit_id, "
+        "voltage_mode, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_ean) DO UPDATE SET "
+        "klant_ean = excluded.klant_ean, meter_type = excluded.meter_type, profile = "
+        "excluded.profile, "
+        "link = excluded.link, unit_id = excluded.unit_id, voltage_mode = excluded.voltage_mode, "
+        "updated_at = excluded.updated_at");
     for (const auto& m : config.meters) {
         sql::Use u(met);
-        u.bind(m.meter_ean.str()).bind(m.klant_ean.str()).bind(meter_type_name(m.type)).bind(m.profile);
+        u.bind(m.meter_ean.str())
+            .bind(m.klant_ean.str())
+            .bind(meter_type_name(m.type))
+            .bind(m.profile);
         u.bind(m.link).bind(m.unit_id).bind(voltage_mode_name(m.voltage)).bind(secs(now));
         if (!u.run()) return db.error("cannot store meter");
     }
@@ -97,14 +116,16 @@ Status Store::sync_master_data(const Config& config, SysS now) {
 }
 
 Status Store::append_event_row(const EventRecord& e) {
-    sql::Use u(data_->stmt(s_insert_event, "INSERT INTO event (at_ms, meter_ean, kind, detail) VALUES (?, ?, ?, ?)"));
+    sql::Use u(data_->stmt(
+        s_insert_event, "INSERT INTO event (at_ms, meter_ean, kind, detail) VALUES (?, ?, ?, ?)"));
     u.bind(millis(e.at)).bind(e.meter_ean).bind(e.kind).bind(e.detail);
     if (!u.run()) return data_->error("cannot store event");
     return {};
 }
 
-Result<bool> Store::commit_interval(const IntervalRecord& r, const EnergyReading* energy, bool forward,
-                                    const std::vector<EventRecord>& events, SysMs committed_at) {
+Result<bool> Store::commit_interval(const IntervalRecord& r, const EnergyReading* energy,
+                                    bool forward, const std::vector<EventRecord>& events,
+                                    SysMs committed_at) {
     if (Status st = check_data_ready(); !st) return st.error();
     sql::Db& db = *data_;
     sql::Tx tx(db);
@@ -112,9 +133,11 @@ Result<bool> Store::commit_interval(const IntervalRecord& r, const EnergyReading
     {
         // A stored interval is final: a second one under the same key changes nothing.
         sql::Use u(db.stmt(s_insert_interval,
-                           "INSERT INTO intervals (meter_ean, end_s, interval_s, p_w, q_var, u1_v, u2_v, u3_v, quality, "
+                           "INSERT INTO intervals (meter_ean, end_s, interval_s, p_w, q_var, u1_v, "
+                           "u2_v, u3_v, quality, "
                            "samples, coverage, flags, forward_pending, committed_at_ms) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_ean, end_s) DO NOTHING"));
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                           "(meter_ean, end_s) DO NOTHING"));
         u.bind(r.meter_ean.str()).bind(secs(r.end)).bind(r.interval_s);
         u.bind(r.p_w).bind(r.q_var).bind(r.u1_v).bind(r.u2_v).bind(r.u3_v);
         u.bind(quality_name(r.quality)).bind(r.samples).bind(r.coverage).bind(r.flags);
@@ -123,10 +146,15 @@ Result<bool> Store::commit_interval(const IntervalRecord& r, const EnergyReading
     }
     if (db.changes() == 0) return false;
     if (energy != nullptr) {
-        sql::Use u(db.stmt(s_upsert_energy,
-                           "INSERT INTO energy_reading (meter_ean, at_s, e_import_wh, e_export_wh, eq_import_varh, "
-                           "eq_export_varh) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_ean, at_s) DO NOTHING"));
-        u.bind(energy->meter_ean.str()).bind(secs(energy->at)).bind(energy->e_import_wh).bind(energy->e_export_wh);
+        sql::Use u(db.stmt(
+            s_upsert_energy,
+            "INSERT INTO energy_reading (meter_ean, at_s, e_import_wh, e_export_wh, "
+            "eq_import_varh, "
+            "eq_export_varh) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_ean, at_s) DO NOTHING"));
+        u.bind(energy->meter_ean.str())
+            .bind(secs(energy->at))
+            .bind(energy->e_import_wh)
+            .bind(energy->e_export_wh);
         u.bind(energy->eq_import_varh).bind(energy->eq_export_varh);
         if (!u.run()) return db.error("cannot store energy reading");
     }
@@ -136,20 +164,22 @@ Result<bool> Store::commit_interval(const IntervalRecord& r, const EnergyReading
     return true;
 }
 
-Result<std::vector<IntervalRecord>> Store::intervals(const Ean18& meter, SysS from, SysS to, std::int64_t offset,
-                                                     std::int64_t limit) {
+Result<std::vector<IntervalRecord>> Store::intervals(const Ean18& meter, SysS from, SysS to,
+                                                     std::int64_t offset, std::int64_t limit) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_select_range, "SELECT " GW_INTERVAL_COLS
-                                           " FROM intervals WHERE meter_ean = ? AND end_s > ? AND end_s <= ? "
-                                           "ORDER BY end_s LIMIT ? OFFSET ?"));
+    sql::Use u(data_->stmt(s_select_range,
+                           "SELECT " GW_INTERVAL_COLS
+                           " FROM intervals WHERE meter_ean = ? AND end_s > ? AND end_s <= ? "
+                           "ORDER BY end_s LIMIT ? OFFSET ?"));
     u.bind(meter.str()).bind(secs(from)).bind(secs(to)).bind(limit).bind(offset);
     return read_intervals(*data_, u, "cannot read intervals");
 }
 
 Result<std::int64_t> Store::count_intervals(const Ean18& meter, SysS from, SysS to) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_count_range,
-                           "SELECT count(*) FROM intervals WHERE meter_ean = ? AND end_s > ? AND end_s <= ?"));
+    sql::Use u(data_->stmt(
+        s_count_range,
+        "SELECT count(*) FROM intervals WHERE meter_ean = ? AND end_s > ? AND end_s <= ?"));
     u.bind(meter.str()).bind(secs(from)).bind(secs(to));
     if (u.step() != sql::Use::row_code()) return data_->error("cannot count intervals");
     return u.i64(0);
@@ -157,8 +187,9 @@ Result<std::int64_t> Store::count_intervals(const Ean18& meter, SysS from, SysS 
 
 Result<std::vector<IntervalRecord>> Store::latest_intervals(const Ean18& meter, std::int64_t n) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_latest, "SELECT " GW_INTERVAL_COLS
-                                     " FROM intervals WHERE meter_ean = ? ORDER BY end_s DESC LIMIT ?"));
+    sql::Use u(data_->stmt(s_latest,
+                           "SELECT " GW_INTERVAL_COLS
+                           " FROM intervals WHERE meter_ean = ? ORDER BY end_s DESC LIMIT ?"));
     u.bind(meter.str()).bind(n);
     return read_intervals(*data_, u, "cannot read intervals");
 }
@@ -175,14 +206,16 @@ Result<std::optional<SysS>> Store::latest_end(const Ean18& meter) {
 Result<std::vector<EnergyReading>> Store::energy_readings(const Ean18& meter, SysS from, SysS to,
                                                           std::int64_t offset, std::int64_t limit) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_energy_range,
-                           "SELECT at_s, e_import_wh, e_export_wh, eq_import_varh, eq_export_varh FROM energy_reading "
-                           "WHERE meter_ean = ? AND at_s > ? AND at_s <= ? ORDER BY at_s LIMIT ? OFFSET ?"));
+    sql::Use u(data_->stmt(
+        s_energy_range,
+        "SELECT at_s, e_import_wh, e_export_wh, eq_import_varh, eq_export_varh FROM energy_reading "
+        "WHERE meter_ean = ? AND at_s > ? AND at_s <= ? ORDER BY at_s LIMIT ? OFFSET ?"));
     u.bind(meter.str()).bind(secs(from)).bind(secs(to)).bind(limit).bind(offset);
     std::vector<EnergyReading> out;
     int rc;
     while ((rc = u.step()) == sql::Use::row_code())
-        out.push_back({meter, from_secs(u.i64(0)), u.opt_f64(1), u.opt_f64(2), u.opt_f64(3), u.opt_f64(4)});
+        out.push_back(
+            {meter, from_secs(u.i64(0)), u.opt_f64(1), u.opt_f64(2), u.opt_f64(3), u.opt_f64(4)});
     if (rc != sql::Use::done_code()) return data_->error("cannot read energy readings");
     return out;
 }
@@ -194,11 +227,18 @@ Status Store::save_carry(const std::vector<CarryRecord>& records) {
     if (!tx.began()) return db.error("cannot begin");
     if (Status st = db.exec("DELETE FROM interval_carry"); !st) return st;
     for (const auto& c : records) {
-        sql::Use u(db.stmt(s_insert_carry,
-                           "INSERT INTO interval_carry (meter_ean, end_s, interval_s, saved_at_ms, held_ms, samples, "
-                           "p_ws, q_ws, u1_ws, u2_ws, u3_ws, start_at_ms, e_import_wh, e_export_wh, eq_import_varh, "
-                           "eq_export_varh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        u.bind(c.meter_ean.str()).bind(secs(c.end)).bind(c.interval_s).bind(millis(c.saved_at)).bind(c.held_ms);
+        sql::Use u(
+            db.stmt(s_insert_carry,
+                    "INSERT INTO interval_carry (meter_ean, end_s, interval_s, saved_at_ms, "
+                    "held_ms, samples, "
+                    "p_ws, q_ws, u1_ws, u2_ws, u3_ws, start_at_ms, e_import_wh, e_export_wh, "
+                    "eq_import_varh, "
+                    "eq_export_varh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        u.bind(c.meter_ean.str())
+            .bind(secs(c.end))
+            .bind(c.interval_s)
+            .bind(millis(c.saved_at))
+            .bind(c.held_ms);
         u.bind(c.samples).bind(c.p_ws).bind(c.q_ws).bind(c.u_ws[0]).bind(c.u_ws[1]).bind(c.u_ws[2]);
         u.bind(c.start_at ? std::optional(millis(*c.start_at)) : std::nullopt);
         u.bind(c.e_import_wh).bind(c.e_export_wh).bind(c.eq_import_varh).bind(c.eq_export_varh);
@@ -215,9 +255,12 @@ Result<std::vector<CarryRecord>> Store::take_carry() {
     if (!tx.began()) return db.error("cannot begin");
     std::vector<CarryRecord> out;
     {
-        sql::Use u(db, "SELECT meter_ean, end_s, interval_s, saved_at_ms, held_ms, samples, p_ws, q_ws, u1_ws, "
-                       "u2_ws, u3_ws, start_at_ms, e_import_wh, e_export_wh, eq_import_varh, eq_export_varh "
-                       "FROM interval_carry ORDER BY meter_ean");
+        sql::Use u(
+            db,
+            "SELECT meter_ean, end_s, interval_s, saved_at_ms, held_ms, samples, p_ws, q_ws, "
+            "u1_ws, "
+            "u2_ws, u3_ws, start_at_ms, e_import_wh, e_export_wh, eq_import_varh, eq_export_varh "
+            "FROM interval_carry ORDER BY meter_ean");
         int rc;
         while ((rc = u.step()) == sql::Use::row_code()) {
             auto ean = Ean18::parse(u.text(0));
@@ -246,8 +289,9 @@ Result<std::vector<CarryRecord>> Store::take_carry() {
 
 Result<std::vector<IntervalRecord>> Store::pending_forward(std::int64_t limit) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_pending, "SELECT " GW_INTERVAL_COLS
-                                      " FROM intervals WHERE forward_pending = 1 ORDER BY end_s, meter_ean LIMIT ?"));
+    sql::Use u(data_->stmt(
+        s_pending, "SELECT " GW_INTERVAL_COLS
+                   " FROM intervals WHERE forward_pending = 1 ORDER BY end_s, meter_ean LIMIT ?"));
     u.bind(limit);
     return read_intervals(*data_, u, "cannot read the outbox");
 }
@@ -259,8 +303,9 @@ Status Store::mark_forwarded(const std::vector<IntervalKey>& keys, SysMs at) {
     sql::Tx tx(db);
     if (!tx.began()) return db.error("cannot begin");
     for (const auto& k : keys) {
-        sql::Use u(db.stmt(s_mark_forwarded, "UPDATE intervals SET forward_pending = 0, forwarded_at_ms = ? "
-                                             "WHERE meter_ean = ? AND end_s = ?"));
+        sql::Use u(db.stmt(s_mark_forwarded,
+                           "UPDATE intervals SET forward_pending = 0, forwarded_at_ms = ? "
+                           "WHERE meter_ean = ? AND end_s = ?"));
         if (!u.bind(millis(at)).bind(k.meter_ean.str()).bind(secs(k.end)).run())
             return db.error("cannot mark interval forwarded");
     }
@@ -275,8 +320,9 @@ Status Store::append_event(const EventRecord& e) {
 
 Result<std::vector<EventRecord>> Store::recent_events(std::int64_t limit) {
     if (Status st = check_data_ready(); !st) return st.error();
-    sql::Use u(data_->stmt(s_recent_events,
-                           "SELECT at_ms, meter_ean, kind, detail FROM event ORDER BY id DESC LIMIT ?"));
+    sql::Use u(
+        data_->stmt(s_recent_events,
+                    "SELECT at_ms, meter_ean, kind, detail FROM event ORDER BY id DESC LIMIT ?"));
     u.bind(limit);
     std::vector<EventRecord> out;
     int rc;
@@ -294,8 +340,10 @@ Result<std::int64_t> Store::prune_batch(SysS cutoff, std::int64_t batch) {
         "(SELECT meter_ean, end_s FROM intervals WHERE end_s < ?1 ORDER BY end_s LIMIT ?2)",
         "DELETE FROM energy_reading WHERE (meter_ean, at_s) IN "
         "(SELECT meter_ean, at_s FROM energy_reading WHERE at_s < ?1 ORDER BY at_s LIMIT ?2)",
-        "DELETE FROM event WHERE id IN (SELECT id FROM event WHERE at_ms < ?1 * 1000 ORDER BY at_ms LIMIT ?2)",
-        "DELETE FROM api_audit WHERE id IN (SELECT id FROM api_audit WHERE at_ms < ?1 * 1000 ORDER BY at_ms LIMIT ?2)",
+        "DELETE FROM event WHERE id IN (SELECT id FROM event WHERE at_ms < ?1 * 1000 ORDER BY "
+        "at_ms LIMIT ?2)",
+        "DELETE FROM api_audit WHERE id IN (SELECT id FROM api_audit WHERE at_ms < ?1 * 1000 ORDER "
+        "BY at_ms LIMIT ?2)",
     };
     sql::Db& db = *data_;
     sql::Tx tx(db);
@@ -324,11 +372,14 @@ Result<StoreStats> Store::stats() {
     StoreStats s;
     s.schema_version = schema_version();
     sql::Use u(*data_,
-               "SELECT (SELECT count(*) FROM intervals), (SELECT count(*) FROM intervals WHERE forward_pending = 1), "
+               "SELECT (SELECT count(*) FROM intervals), (SELECT count(*) FROM intervals WHERE "
+               "forward_pending = 1), "
                "(SELECT min(end_s) FROM intervals), (SELECT max(end_s) FROM intervals), "
                "(SELECT min(end_s) FROM intervals WHERE forward_pending = 1)");
     if (u.step() != sql::Use::row_code()) return data_->error("cannot read statistics");
-    auto opt = [&](int col) { return u.null(col) ? std::optional<SysS>{} : std::optional(from_secs(u.i64(col))); };
+    auto opt = [&](int col) {
+        return u.null(col) ? std::optional<SysS>{} : std::optional(from_secs(u.i64(col)));
+    };
     s.intervals = u.i64(0);
     s.pending_forward = u.i64(1);
     s.oldest_interval = opt(2);

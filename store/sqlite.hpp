@@ -28,7 +28,7 @@ class Db;
 
 /// A prepared statement, prepared once per connection and reused.
 class Prepared {
-public:
+  public:
     Prepared(sqlite3* db, const char* sql);
     ~Prepared();
     Prepared(const Prepared&) = delete;
@@ -36,7 +36,7 @@ public:
     bool ok() const { return st_ != nullptr; }
     sqlite3_stmt* get() { return st_; }
 
-private:
+  private:
     sqlite3_stmt* st_ = nullptr;
 };
 
@@ -44,7 +44,7 @@ private:
 /// that failed to prepare (a damaged or altered schema) binds nothing and steps to an error, so
 /// the caller reports SQLite's message.
 class Use {
-public:
+  public:
     explicit Use(Prepared& p);
     /// A one-off statement (prepared here, finalized on destruction).
     Use(Db& db, const char* sql);
@@ -79,7 +79,7 @@ public:
     std::optional<std::int64_t> opt_i64(int col) const;
     std::string text(int col) const;
 
-private:
+  private:
     Use& check(int rc);
     sqlite3_stmt* st_;
     bool owned_ = false;
@@ -91,7 +91,7 @@ private:
 ///
 /// Thread-safety: none; one thread uses a Db.
 class Db {
-public:
+  public:
     Db() = default;
     ~Db();
     Db(const Db&) = delete;
@@ -118,7 +118,7 @@ public:
     std::int64_t changes() const;
     sqlite3* handle() { return db_; }
 
-private:
+  private:
     sqlite3* db_ = nullptr;
     std::string path_;
     std::vector<std::unique_ptr<Prepared>> statements_;
@@ -126,7 +126,7 @@ private:
 
 /// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.
 class Tx {
-public:
+  public:
     explicit Tx(Db& db);
     ~Tx();
     Tx(const Tx&) = delete;
@@ -134,7 +134,7 @@ public:
     bool began() const { return began_; }
     bool commit();
 
-private:
+  private:
     Db& db_;
     bool began_ = false;
     bool done_ = false;

@@ -34,7 +34,8 @@ struct FileSpec {
 
 const FileSpec k_data{"store", schema::k_data_application_id, schema::k_data_migrations.data(),
                       static_cast<int>(schema::k_data_migrations.size()), true};
-const FileSpec k_access{"access store", schema::k_access_application_id, schema::k_access_migrations.data(),
+const FileSpec k_access{"access store", schema::k_access_application_id,
+                        schema::k_access_migrations.data(),
                         static_cast<int>(schema::k_access_migrations.size()), false};
 
 std::string dir_of(const std::string& path) {
@@ -51,25 +52,29 @@ Status precheck(const std::string& path, bool create, bool& existed) {
     existed = ::stat(path.c_str(), &sb) == 0;
     const std::string dir = dir_of(path);
     if (existed) {
-        if (!S_ISREG(sb.st_mode)) return make_error(Errc::store_not_a_database, path + " is not a regular file");
+        if (!S_ISREG(sb.st_mode))
+            return make_error(Errc::store_not_a_database, path + " is not a regular file");
         // A journal needs to write the file and create files beside it.
         if (::access(path.c_str(), R_OK | W_OK) != 0 || ::access(dir.c_str(), W_OK | X_OK) != 0)
-            return make_error(Errc::store_read_only, path + " or its directory " + dir +
-                                                         " is not writable by this user: " + std::strerror(errno));
+            return make_error(Errc::store_read_only,
+                              path + " or its directory " + dir +
+                                  " is not writable by this user: " + std::strerror(errno));
         if (sb.st_size > 0) {
             char header[16] = {};
             std::ifstream in(path, std::ios::binary);
             in.read(header, sizeof header);
             if (!in || std::memcmp(header, "SQLite format 3", 16) != 0)
-                return make_error(Errc::store_not_a_database,
-                                  path + " is not an SQLite database; refusing to touch it (check storage.path)");
+                return make_error(
+                    Errc::store_not_a_database,
+                    path + " is not an SQLite database; refusing to touch it (check storage.path)");
         }
         return {};
     }
     if (!create) return make_error(Errc::store_io, path + " does not exist");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
-        return make_error(errno == ENOENT ? Errc::store_io : Errc::store_read_only,
-                          "cannot create " + path + ": directory " + dir + ": " + std::strerror(errno));
+        return make_error(
+            errno == ENOENT ? Errc::store_io : Errc::store_read_only,
+            "cannot create " + path + ": directory " + dir + ": " + std::strerror(errno));
     const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
     if (fd < 0 && errno != EEXIST)
         return make_error(errno == ENOSPC ? Errc::store_full : Errc::store_io,
@@ -87,7 +92,8 @@ struct Check {
 
 /// Opens `path`, identifies it and runs `quick_check`. Failures that are not proven damage
 /// come back with damaged = false.
-Check open_and_check(sql::Db& db, const std::string& path, const FileSpec& spec, bool create, int busy_ms) {
+Check open_and_check(sql::Db& db, const std::string& path, const FileSpec& spec, bool create,
+                     int busy_ms) {
     Check c;
     bool existed = false;
     if (Status st = precheck(path, create, existed); !st) {
@@ -103,13 +109,15 @@ Check open_and_check(sql::Db& db, const std::string& path, const FileSpec& spec,
         Check out;
         out.damaged = sql::is_damage(rc);
         Error e = db.error(what);
-        if (out.damaged) e = make_error(Errc::store_damaged, path + " is damaged (" + e.message + ")");
+        if (out.damaged)
+            e = make_error(Errc::store_damaged, path + " is damaged (" + e.message + ")");
         out.status = e;
         return out;
     };
     // One statement, so one snapshot: another process may be creating the file right now.
-    auto ident = db.text("SELECT application_id || ' ' || user_version || ' ' || "
-                         "(SELECT count(*) FROM sqlite_master) FROM pragma_application_id, pragma_user_version");
+    auto ident = db.text(
+        "SELECT application_id || ' ' || user_version || ' ' || "
+        "(SELECT count(*) FROM sqlite_master) FROM pragma_application_id, pragma_user_version");
     if (!ident) return failed("cannot read the header");
     long id = 0, tables = 0;
     int version = 0;
@@ -119,30 +127,35 @@ Check open_and_check(sql::Db& db, const std::string& path, const FileSpec& spec,
         return c;
     }
     if (id != spec.application_id && !(id == 0 && tables == 0)) {
-        c.status = make_error(Errc::store_foreign_database,
-                              path + " is an SQLite database of another application; refusing to touch it");
+        c.status = make_error(
+            Errc::store_foreign_database,
+            path + " is an SQLite database of another application; refusing to touch it");
         return c;
     }
     if (version > spec.version) {
         c.status = make_error(Errc::store_newer_schema,
-                              path + " has schema version " + std::to_string(version) + ", newer than this program's " +
-                                  std::to_string(spec.version) + "; install the newer release or restore a backup");
+                              path + " has schema version " + std::to_string(version) +
+                                  ", newer than this program's " + std::to_string(spec.version) +
+                                  "; install the newer release or restore a backup");
         return c;
     }
     auto check = db.text("PRAGMA quick_check");
     if (!check) return failed("cannot check");
     if (*check != "ok") {
-        c.status = make_error(Errc::store_damaged, path + " is damaged (quick_check: " + check->substr(0, 500) + ")");
+        c.status = make_error(Errc::store_damaged,
+                              path + " is damaged (quick_check: " + check->substr(0, 500) + ")");
         c.damaged = true;
         return c;
     }
     // WAL + FULL: a commit is durable once COMMIT returns, even across a power cut. The access
     // file keeps a rollback journal, which needs no extra file to be read (on a full disk too).
     auto mode = db.text(spec.wal ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE");
-    if (!mode || *mode != (spec.wal ? "wal" : "delete")) return failed("cannot set the journal mode");
-    const char* pragmas = spec.wal ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                                     "PRAGMA journal_size_limit=262144; PRAGMA wal_autocheckpoint=256"
-                                   : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON";
+    if (!mode || *mode != (spec.wal ? "wal" : "delete"))
+        return failed("cannot set the journal mode");
+    const char* pragmas = spec.wal
+                              ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                                "PRAGMA journal_size_limit=262144; PRAGMA wal_autocheckpoint=256"
+                              : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON";
     if (Status st = db.exec(pragmas); !st) return failed("cannot configure");
     c.version = version;
     return c;
@@ -156,7 +169,8 @@ Status migrate(sql::Db& db, const FileSpec& spec) {
     if (!version) return db.error("cannot read the schema version");
     int v = std::stoi(*version);
     if (v > spec.version)  // another process may have migrated it meanwhile
-        return make_error(Errc::store_newer_schema, db.path() + " has a newer schema version " + *version);
+        return make_error(Errc::store_newer_schema,
+                          db.path() + " has a newer schema version " + *version);
     if (v == spec.version) return {};
     const int from = v;
     for (; v < spec.version; ++v)
@@ -165,7 +179,8 @@ Status migrate(sql::Db& db, const FileSpec& spec) {
                             "; PRAGMA application_id=" + std::to_string(spec.application_id);
     if (Status st = db.exec(set.c_str()); !st) return st;
     if (!tx.commit()) return db.error("cannot commit migration");
-    if (from > 0) log::info(k_log, "migrated ", db.path(), " from schema version ", from, " to ", v);
+    if (from > 0)
+        log::info(k_log, "migrated ", db.path(), " from schema version ", from, " to ", v);
     return {};
 }
 
@@ -177,12 +192,14 @@ Result<std::string> move_aside(const std::string& path, const std::string& probl
     const std::string aside = path + ".damaged-" + stamp;
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
         const std::string from = path + suffix;
-        if (::access(from.c_str(), F_OK) == 0 && std::rename(from.c_str(), (aside + suffix).c_str()) != 0)
-            return make_error(Errc::store_damaged,
-                              path + " is damaged and could not be moved aside: " + std::strerror(errno));
+        if (::access(from.c_str(), F_OK) == 0 &&
+            std::rename(from.c_str(), (aside + suffix).c_str()) != 0)
+            return make_error(
+                Errc::store_damaged,
+                path + " is damaged and could not be moved aside: " + std::strerror(errno));
     }
-    log::error(k_log, "DATABASE DAMAGED: ", path, " failed its check (", problem, "); moved it to ", aside,
-               " and started a new one");
+    log::error(k_log, "DATABASE DAMAGED: ", path, " failed its check (", problem, "); moved it to ",
+               aside, " and started a new one");
     return aside;
 }
 
@@ -200,25 +217,35 @@ std::string recover_access_rows(sql::Db& access, const std::string& from) {
     // Values are copied as text; the columns' INTEGER affinity turns them back into numbers.
     static const Table tables[] = {
         {"api_client", "SELECT name, role, created_at_s, revoked_at_s FROM api_client",
-         "INSERT OR IGNORE INTO api_client (name, role, created_at_s, revoked_at_s) VALUES (?, ?, ?, ?)", 4},
+         "INSERT OR IGNORE INTO api_client (name, role, created_at_s, revoked_at_s) VALUES (?, ?, "
+         "?, ?)",
+         4},
         {"api_secret", "SELECT id, client, hash, created_at_s, expires_at_s FROM api_secret",
-         "INSERT OR IGNORE INTO api_secret (id, client, hash, created_at_s, expires_at_s) VALUES (?, ?, ?, ?, ?)", 5},
+         "INSERT OR IGNORE INTO api_secret (id, client, hash, created_at_s, expires_at_s) VALUES "
+         "(?, ?, ?, ?, ?)",
+         5},
         {"consent_event", "SELECT id, klant_ean, granted, at_s, actor FROM consent_event",
-         "INSERT OR IGNORE INTO consent_event (id, klant_ean, granted, at_s, actor) VALUES (?, ?, ?, ?, ?)", 5},
+         "INSERT OR IGNORE INTO consent_event (id, klant_ean, granted, at_s, actor) VALUES (?, ?, "
+         "?, ?, ?)",
+         5},
     };
     std::string report;
     for (const auto& t : tables) {
-        sql::Use exists(old, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+        sql::Use exists(old,
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
         exists.bind(t.name);
-        if (exists.step() == sql::Use::row_code() && exists.i64(0) == 0) continue;  // a newer data file: not there
+        if (exists.step() == sql::Use::row_code() && exists.i64(0) == 0)
+            continue;  // a newer data file: not there
         sql::Use rd(old, t.select);
         long long copied = 0;
         int rc;
         while ((rc = rd.step()) == sql::Use::row_code()) {
             sql::Use wr(access, t.insert);
             for (int col = 0; col < t.columns; ++col) {
-                if (rd.null(col)) wr.bind_null();
-                else wr.bind(rd.text(col));
+                if (rd.null(col))
+                    wr.bind_null();
+                else
+                    wr.bind(rd.text(col));
             }
             if (wr.run()) ++copied;
         }
@@ -252,20 +279,24 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const OpenOp
     std::unique_ptr<Store> store(new Store(path, options));
     if (Status st = store->open_access(); !st) return st.error();
     if (Status st = store->open_data(); !st) {
-        // A file that is not ours, or from a newer release, is a mistake to fix, not a passing state.
+        // A file that is not ours, or from a newer release, is a mistake to fix, not a passing
+        // state.
         const auto code = st.error().code;
-        const bool passing = code == Errc::store_io || code == Errc::store_full || code == Errc::store_read_only ||
-                             code == Errc::store_damaged;  // damaged and not allowed to move it aside
+        const bool passing =
+            code == Errc::store_io || code == Errc::store_full || code == Errc::store_read_only ||
+            code == Errc::store_damaged;  // damaged and not allowed to move it aside
         if (!options.allow_unavailable || !passing) return st.error();
         store->data_error_ = st.error();
-        log::error(k_log, "STORAGE UNAVAILABLE: ", st.error().message,
-                   "; polling goes on and closed intervals are held in memory until it can be written");
+        log::error(
+            k_log, "STORAGE UNAVAILABLE: ", st.error().message,
+            "; polling goes on and closed intervals are held in memory until it can be written");
     }
     return store;
 }
 
 Status Store::open_access() {
-    Check c = open_and_check(*access_, access_path_, k_access, options_.create, options_.busy_timeout_ms);
+    Check c =
+        open_and_check(*access_, access_path_, k_access, options_.create, options_.busy_timeout_ms);
     if (c.damaged && options_.move_damaged_aside) {
         access_->close();
         auto aside = move_aside(access_path_, c.status.error().message);
@@ -275,8 +306,9 @@ Status Store::open_access() {
         if (c.status) {
             const std::string recovered = recover_access_rows(*access_, *aside);
             log::error(k_log, "recovered from the damaged access store: ", recovered);
-            open_events_.push_back({time_point_cast<milliseconds>(system_clock::now()), "", "store_recreated",
-                                    "damaged access store moved to " + *aside + "; recovered " + recovered});
+            open_events_.push_back(
+                {time_point_cast<milliseconds>(system_clock::now()), "", "store_recreated",
+                 "damaged access store moved to " + *aside + "; recovered " + recovered});
         }
         return c.status;
     }
@@ -294,7 +326,8 @@ Status Store::open_data() {
         // Before version 3 the data file held the credentials: keep what can be read of them.
         std::string recovered;
         if (access_->is_open()) recovered = recover_access_rows(*access_, *aside);
-        open_events_.push_back({time_point_cast<milliseconds>(system_clock::now()), "", "store_recreated",
+        open_events_.push_back({time_point_cast<milliseconds>(system_clock::now()), "",
+                                "store_recreated",
                                 "damaged store moved to " + *aside + ": " + problem +
                                     (recovered.empty() ? "" : "; recovered " + recovered)});
         c = open_and_check(*data_, path_, k_data, true, options_.busy_timeout_ms);
@@ -308,7 +341,8 @@ Status Store::open_data() {
         // copy is idempotent (a crash before the migration commits copies again).
         if (!access_->is_open()) {
             data_->close();
-            return make_error(Errc::store_io, path_ + " needs the access store to migrate, and it is unavailable");
+            return make_error(Errc::store_io,
+                              path_ + " needs the access store to migrate, and it is unavailable");
         }
         sql::Use attach(*data_, "ATTACH DATABASE ? AS acc");
         attach.bind(access_path_);
@@ -343,7 +377,9 @@ Status Store::open_data() {
     return {};
 }
 
-bool Store::data_available() const { return data_->is_open(); }
+bool Store::data_available() const {
+    return data_->is_open();
+}
 
 Status Store::reopen_data() {
     if (data_->is_open()) return {};

@@ -15,15 +15,20 @@ constexpr std::uint16_t U_L1N = 0x5B02, U_L2N = 0x5B04, U_L3N = 0x5B06;
 constexpr std::uint16_t U_L12 = 0x5B08, U_L23 = 0x5B0A, U_L31 = 0x5B0C;
 constexpr std::uint16_t P_TOTAL = 0x5B1A, P_L1 = 0x5B1C, P_L2 = 0x5B1E, P_L3 = 0x5B20;
 constexpr std::uint16_t Q_TOTAL = 0x5B22, Q_L1 = 0x5B24, Q_L2 = 0x5B26, Q_L3 = 0x5B28;
-constexpr std::uint16_t E_IMPORT = 0x5000, E_EXPORT = 0x5004, EQ_IMPORT = 0x500C, EQ_EXPORT = 0x5010;
+constexpr std::uint16_t E_IMPORT = 0x5000, E_EXPORT = 0x5004, EQ_IMPORT = 0x500C,
+                        EQ_EXPORT = 0x5010;
 }  // namespace
 
 MeterProfile abb_m4m() {
-    MeterProfile p{"abb-m4m", "ABB", "M4M 20 / M4M 30",
-                   "ABB M4M Modbus map v1.3N (register block 0x5B00.., energy 0x5000..)",
-                   "Unsigned registers reading all ones (0xFFFF...) are 'not available'. Verify one value "
-                   "against the meter's display when commissioning: the map is less widely used than the others.",
-                   {}};
+    MeterProfile p{
+        "abb-m4m",
+        "ABB",
+        "M4M 20 / M4M 30",
+        "ABB M4M Modbus map v1.3N (register block 0x5B00.., energy 0x5000..)",
+        "Unsigned registers reading all ones (0xFFFF...) are 'not available'. Verify one value "
+        "against the meter's display when commissioning: the map is less widely used than the "
+        "others.",
+        {}};
     auto& m = p.map;
     m[Reg::u_l1n] = reg(U_L1N, U32, HOLD, 0.1, BE, true);
     m[Reg::u_l2n] = reg(U_L2N, U32, HOLD, 0.1, BE, true);

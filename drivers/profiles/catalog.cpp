@@ -4,9 +4,9 @@
 namespace gw {
 
 const std::vector<MeterProfile>& builtin_profiles() {
-    static const std::vector<MeterProfile> all{profiles::eastron_sdm630(),  profiles::janitza_umg96rm(),
-                                               profiles::siemens_pac3200(), profiles::carlo_gavazzi_em24(),
-                                               profiles::schneider_pm5300(), profiles::abb_m4m()};
+    static const std::vector<MeterProfile> all{
+        profiles::eastron_sdm630(),     profiles::janitza_umg96rm(),  profiles::siemens_pac3200(),
+        profiles::carlo_gavazzi_em24(), profiles::schneider_pm5300(), profiles::abb_m4m()};
     return all;
 }
 

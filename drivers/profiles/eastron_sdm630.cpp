@@ -16,9 +16,13 @@ constexpr std::uint16_t U_L12 = 0x00C8, U_L23 = 0x00CA, U_L31 = 0x00CC;
 }  // namespace
 
 MeterProfile eastron_sdm630() {
-    MeterProfile p{"eastron-sdm630", "Eastron", "SDM630 (v2, MID)",
-                   "Eastron SDM630Modbus MID V2 user manual, section 1.2 (input registers 30001..30205)",
-                   "Parameters the wiring mode lacks read as 0 (e.g. L-N voltages in 3P3W mode).", {}};
+    MeterProfile p{
+        "eastron-sdm630",
+        "Eastron",
+        "SDM630 (v2, MID)",
+        "Eastron SDM630Modbus MID V2 user manual, section 1.2 (input registers 30001..30205)",
+        "Parameters the wiring mode lacks read as 0 (e.g. L-N voltages in 3P3W mode).",
+        {}};
     auto& m = p.map;
     m[Reg::u_l1n] = reg(U_L1N, F32, IN);
     m[Reg::u_l2n] = reg(U_L2N, F32, IN);

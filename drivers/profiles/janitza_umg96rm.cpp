@@ -3,8 +3,8 @@
 
 namespace gw::profiles {
 namespace {
-// "Frequently required readings" block from 19000, holding registers (FC03), float32 high word first.
-// Power in W/var, energy in Wh. Reactive energy exists only as inductive/capacitive, so the
+// "Frequently required readings" block from 19000, holding registers (FC03), float32 high word
+// first. Power in W/var, energy in Wh. Reactive energy exists only as inductive/capacitive, so the
 // profile has no eq_import/eq_export.
 constexpr DataType F32 = DataType::float32;
 constexpr RegFunction HOLD = RegFunction::holding;
@@ -16,9 +16,14 @@ constexpr std::uint16_t E_CONSUMED = 19068, E_DELIVERED = 19076;
 }  // namespace
 
 MeterProfile janitza_umg96rm() {
-    MeterProfile p{"janitza-umg96rm", "Janitza", "UMG 96RM / UMG 604",
-                   "Janitza UMG 96RM Modbus address list and formulary (Dok. 1.040.034), addresses 19000..19076",
-                   "Energy 'consumed' is import and 'delivered' is export. No directional reactive energy.", {}};
+    MeterProfile p{
+        "janitza-umg96rm",
+        "Janitza",
+        "UMG 96RM / UMG 604",
+        "Janitza UMG 96RM Modbus address list and formulary (Dok. 1.040.034), addresses "
+        "19000..19076",
+        "Energy 'consumed' is import and 'delivered' is export. No directional reactive energy.",
+        {}};
     auto& m = p.map;
     m[Reg::u_l1n] = reg(U_L1N, F32, HOLD);
     m[Reg::u_l2n] = reg(U_L2N, F32, HOLD);

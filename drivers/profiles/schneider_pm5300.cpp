@@ -12,13 +12,18 @@ constexpr std::uint16_t U_L12 = 3019, U_L23 = 3021, U_L31 = 3023;  // registers 
 constexpr std::uint16_t U_L1N = 3027, U_L2N = 3029, U_L3N = 3031;  // registers 3028, 3030, 3032
 constexpr std::uint16_t P_L1 = 3053, P_L2 = 3055, P_L3 = 3057, P_TOTAL = 3059;
 constexpr std::uint16_t Q_L1 = 3061, Q_L2 = 3063, Q_L3 = 3065, Q_TOTAL = 3067;
-constexpr std::uint16_t E_DELIVERED = 3203, E_RECEIVED = 3207, EQ_DELIVERED = 3219, EQ_RECEIVED = 3223;
+constexpr std::uint16_t E_DELIVERED = 3203, E_RECEIVED = 3207, EQ_DELIVERED = 3219,
+                        EQ_RECEIVED = 3223;
 }  // namespace
 
 MeterProfile schneider_pm5300() {
-    MeterProfile p{"schneider-pm5300", "Schneider Electric", "PowerLogic PM5100 / PM5300",
-                   "Schneider PM5100/PM5300 public register list (registers 3020..3068, 3204..3224)",
-                   "'Delivered' energy is import, 'received' is export.", {}};
+    MeterProfile p{
+        "schneider-pm5300",
+        "Schneider Electric",
+        "PowerLogic PM5100 / PM5300",
+        "Schneider PM5100/PM5300 public register list (registers 3020..3068, 3204..3224)",
+        "'Delivered' energy is import, 'received' is export.",
+        {}};
     auto& m = p.map;
     m[Reg::u_l12] = reg(U_L12, F32, HOLD);
     m[Reg::u_l23] = reg(U_L23, F32, HOLD);

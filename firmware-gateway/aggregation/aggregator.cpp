@@ -13,7 +13,9 @@ using namespace std::chrono;
 
 namespace {
 constexpr milliseconds k_jump_tolerance{2000};
-SysMs to_ms(SysS t) { return SysMs{t.time_since_epoch()}; }
+SysMs to_ms(SysS t) {
+    return SysMs{t.time_since_epoch()};
+}
 }  // namespace
 
 IntervalAggregator::IntervalAggregator(const MeterConfig& meter, int interval_s)
@@ -26,7 +28,8 @@ void IntervalAggregator::add(const Sample& s) {
         if (d_utc - d_steady > k_jump_tolerance || d_steady - d_utc > k_jump_tolerance) {
             ++jumps_;
             log::warn("aggregate", "meter ", meter_.meter_ean.str(), ": wall clock jumped by ",
-                      duration_cast<seconds>(d_utc - d_steady).count(), " s; closing the open interval(s)");
+                      duration_cast<seconds>(d_utc - d_steady).count(),
+                      " s; closing the open interval(s)");
             // The last value held for the real time that passed (the steady clock knows it).
             hold_last(std::min(to_ms(grid_.end_of(last_->at)), last_->at + d_steady));
             close_open(ready_);
@@ -44,7 +47,8 @@ void IntervalAggregator::add(const Sample& s) {
     if (s.e_import_wh || s.e_export_wh || s.eq_import_varh || s.eq_export_varh) {
         // The reading at a boundary is the last sample at or before it: this sample is the
         // candidate for its interval's end, and is the start's reading if it lies exactly on it.
-        const Reading reading{s.at, s.e_import_wh, s.e_export_wh, s.eq_import_varh, s.eq_export_varh};
+        const Reading reading{s.at, s.e_import_wh, s.e_export_wh, s.eq_import_varh,
+                              s.eq_export_varh};
         boundary_[end] = reading;
         if (s.at == to_ms(grid_.start_of_end(end))) boundary_[grid_.start_of_end(end)] = reading;
     }
@@ -54,7 +58,8 @@ void IntervalAggregator::add(const Sample& s) {
 
 void IntervalAggregator::seed(const CarryRecord& c) {
     if (closed_until_ && c.end <= *closed_until_) return;
-    if (c.interval_s != grid_.length().count() || !grid_.aligned(c.end)) return;  // another interval length
+    if (c.interval_s != grid_.length().count() || !grid_.aligned(c.end))
+        return;  // another interval length
     Acc& acc = open_[c.end];
     acc.held_ms += c.held_ms;
     acc.samples += c.samples;
@@ -63,7 +68,8 @@ void IntervalAggregator::seed(const CarryRecord& c) {
     for (std::size_t i = 0; i < 3; ++i) acc.u_ws[i] += c.u_ws[i];
     const SysS start = grid_.start_of_end(c.end);
     if (c.start_at && !boundary_.count(start))
-        boundary_[start] = Reading{*c.start_at, c.e_import_wh, c.e_export_wh, c.eq_import_varh, c.eq_export_varh};
+        boundary_[start] =
+            Reading{*c.start_at, c.e_import_wh, c.e_export_wh, c.eq_import_varh, c.eq_export_varh};
 }
 
 void IntervalAggregator::resume_after(SysS end) {
@@ -181,13 +187,15 @@ ClosedInterval IntervalAggregator::close(SysS end, Acc& acc) {
     const bool end_fresh = fresh(at_end, end);
     if (end_fresh) {
         const Reading& e = at_end->second;
-        c.energy = EnergyReading{meter_.meter_ean, end, e.e_import, e.e_export, e.eq_import, e.eq_export};
+        c.energy =
+            EnergyReading{meter_.meter_ean, end, e.e_import, e.e_export, e.eq_import, e.eq_export};
     }
     if (end_fresh && fresh(at_start, grid_.start_of_end(end))) {
         const Reading& a = at_start->second;
         const Reading& b = at_end->second;
         const double span_h = static_cast<double>((b.at - a.at).count()) / 3'600'000.0;
-        auto net = [](const std::optional<double>& i0, const std::optional<double>& i1, const std::optional<double>& e0,
+        auto net = [](const std::optional<double>& i0, const std::optional<double>& i1,
+                      const std::optional<double>& e0,
                       const std::optional<double>& e1) -> std::optional<double> {
             if (!i0 || !i1 || !e0 || !e1) return std::nullopt;
             return (*i1 - *i0) - (*e1 - *e0);
@@ -201,16 +209,20 @@ ClosedInterval IntervalAggregator::close(SysS end, Acc& acc) {
                 if (q_energy) r.q_var = *q_energy / span_h;
             } else if (r.p_w) {
                 const double gap = std::fabs(*r.p_w - p_avg);
-                const double allowed = std::max(meter_.cross_check_tolerance_pct / 100.0 * std::fabs(p_avg),
-                                                meter_.cross_check_min_kw * 1000.0);
+                const double allowed =
+                    std::max(meter_.cross_check_tolerance_pct / 100.0 * std::fabs(p_avg),
+                             meter_.cross_check_min_kw * 1000.0);
                 if (gap > allowed) {
                     r.flags |= k_flag_cross_check;
                     ++cross_check_failures_;
                     std::ostringstream os;
-                    os << "interval " << format_utc(end) << ": sampled " << *r.p_w / 1000 << " kW, energy delta "
-                       << p_avg / 1000 << " kW (allowed gap " << allowed / 1000 << " kW)";
-                    log::warn("aggregate", "meter ", meter_.meter_ean.str(), " cross-check: ", os.str());
-                    c.events.push_back({to_ms(end), meter_.meter_ean.to_string(), "cross_check", os.str()});
+                    os << "interval " << format_utc(end) << ": sampled " << *r.p_w / 1000
+                       << " kW, energy delta " << p_avg / 1000 << " kW (allowed gap "
+                       << allowed / 1000 << " kW)";
+                    log::warn("aggregate", "meter ", meter_.meter_ean.str(),
+                              " cross-check: ", os.str());
+                    c.events.push_back(
+                        {to_ms(end), meter_.meter_ean.to_string(), "cross_check", os.str()});
                 }
             }
         }

@@ -7,9 +7,9 @@
 
 #include "gw/api/https_server.hpp"
 #include "gw/core/log.hpp"
-#include "gw/forwarding/mqtt_forwarder.hpp"
 #include "gw/daemon/setup.hpp"
 #include "gw/daemon/systemd.hpp"
+#include "gw/forwarding/mqtt_forwarder.hpp"
 
 namespace gw {
 
@@ -19,7 +19,9 @@ namespace asio = boost::asio;
 namespace {
 constexpr const char* k_log = "gateway";
 constexpr std::int64_t k_prune_batch = 500;
-milliseconds grace_for(const MeterConfig& m) { return milliseconds{m.poll_ms + 500}; }
+milliseconds grace_for(const MeterConfig& m) {
+    return milliseconds{m.poll_ms + 500};
+}
 }  // namespace
 
 Gateway::Gateway(const Config& config, std::unique_ptr<Store> store, const Clock& clock)
@@ -38,7 +40,8 @@ Gateway::Gateway(const Config& config, std::unique_ptr<Store> store, const Clock
         status_.push_back(st);
     }
     errors_at_last_close_.assign(config_.meters.size(), 0);
-    const std::size_t per_day = config_.meters.size() * static_cast<std::size_t>(86'400 / config_.gateway.interval_s);
+    const std::size_t per_day =
+        config_.meters.size() * static_cast<std::size_t>(86'400 / config_.gateway.interval_s);
     pending_limit_ = std::clamp<std::size_t>(31 * per_day, 1'000, 50'000);
     for (const auto& link : config_.links) {
         std::vector<MeterConfig> meters;
@@ -51,9 +54,12 @@ Gateway::Gateway(const Config& config, std::unique_ptr<Store> store, const Clock
         if (meters.empty()) continue;
         const std::size_t p = pollers_.size();
         auto sink = [this, p](PollResult&& r) {
-            asio::post(io_, [this, p, r = std::move(r)]() mutable { on_poll(poller_meters_[p][r.meter], std::move(r)); });
+            asio::post(io_, [this, p, r = std::move(r)]() mutable {
+                on_poll(poller_meters_[p][r.meter], std::move(r));
+            });
         };
-        pollers_.push_back(std::make_unique<BusPoller>(link, std::move(meters), clock_, std::move(sink)));
+        pollers_.push_back(
+            std::make_unique<BusPoller>(link, std::move(meters), clock_, std::move(sink)));
         poller_meters_.push_back(std::move(index));
     }
 }
@@ -62,15 +68,19 @@ Gateway::~Gateway() {
     for (auto& p : pollers_) p->stop();
 }
 
-std::uint16_t Gateway::api_port() const { return https_ ? https_->port() : 0; }
+std::uint16_t Gateway::api_port() const {
+    return https_ ? https_->port() : 0;
+}
 
 GatewayLive Gateway::live() const {
     GatewayLive g;
     g.started_at = started_at_;
     g.clock_trusted = clock_trusted_;
-    g.clock_status = clock_trusted_ ? (config_.gateway.trust_clock ? "trusted by configuration (gateway.trust_clock)"
-                                                                  : "synchronised (kernel reports NTP sync)")
-                                    : "not synchronised: no intervals are stamped until the kernel reports NTP sync";
+    g.clock_status =
+        clock_trusted_
+            ? (config_.gateway.trust_clock ? "trusted by configuration (gateway.trust_clock)"
+                                           : "synchronised (kernel reports NTP sync)")
+            : "not synchronised: no intervals are stamped until the kernel reports NTP sync";
     for (const auto& st : status_) {
         MeterLive m;
         m.meter_ean = st.config->meter_ean.to_string();
@@ -78,11 +88,19 @@ GatewayLive Gateway::live() const {
         m.last_success = st.last_success;
         m.last_error = st.last_error;
         const auto& c = st.counters;
-        m.counters = {{"polls", c.polls},           {"samples", c.samples},         {"timeouts", c.timeouts},
-                      {"exceptions", c.exceptions}, {"crc_errors", c.crc_errors},   {"malformed", c.bad_replies},
-                      {"link_errors", c.link_errors}, {"not_available", c.not_available}, {"not_finite", c.not_finite},
-                      {"implausible", c.implausible}, {"dropped_samples", st.dropped_samples},
-                      {"untrusted_clock_samples", st.untrusted_samples}, {"cross_check_failures", st.cross_check_failures}};
+        m.counters = {{"polls", c.polls},
+                      {"samples", c.samples},
+                      {"timeouts", c.timeouts},
+                      {"exceptions", c.exceptions},
+                      {"crc_errors", c.crc_errors},
+                      {"malformed", c.bad_replies},
+                      {"link_errors", c.link_errors},
+                      {"not_available", c.not_available},
+                      {"not_finite", c.not_finite},
+                      {"implausible", c.implausible},
+                      {"dropped_samples", st.dropped_samples},
+                      {"untrusted_clock_samples", st.untrusted_samples},
+                      {"cross_check_failures", st.cross_check_failures}};
         g.meters.push_back(std::move(m));
     }
     g.mqtt_state = mqtt_ ? mqtt_->state() : "disabled";
@@ -118,23 +136,30 @@ bool Gateway::check_clock() {
     clock_checked_ = now;
     if (clock_.synchronised()) {
         clock_trusted_ = true;
-        log::info(k_log, "the kernel reports the clock synchronised; intervals are being stamped from now on");
+        log::info(
+            k_log,
+            "the kernel reports the clock synchronised; intervals are being stamped from now on");
         systemd::notify("STATUS=running");
     }
     return clock_trusted_;
 }
 
 int Gateway::run() {
-    log::info(k_log, "meter-gateway ", config_.gateway.id, ": ", config_.meters.size(), " meter(s) on ",
-              pollers_.size(), " link(s), interval ", config_.gateway.interval_s, " s, store ", store_->path());
+    log::info(k_log, "meter-gateway ", config_.gateway.id, ": ", config_.meters.size(),
+              " meter(s) on ", pollers_.size(), " link(s), interval ", config_.gateway.interval_s,
+              " s, store ", store_->path());
     started_at_ = clock_.utc_now();
     if (config_.api.enabled) {
-        api_ = std::make_unique<Api>(config_, *store_, clock_, version(), [this] { return live(); });
-        // Password checks run on the API's worker thread and come back here: the io thread never waits on them.
+        api_ =
+            std::make_unique<Api>(config_, *store_, clock_, version(), [this] { return live(); });
+        // Password checks run on the API's worker thread and come back here: the io thread never
+        // waits on them.
         auto server = HttpsServer::start_async(
             io_, config_.api,
             [this](const http::Request& r, HttpsServer::Reply reply) {
-                api_->handle_async(r, std::move(reply), [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); });
+                api_->handle_async(r, std::move(reply), [this](std::function<void()> fn) {
+                    asio::post(io_, std::move(fn));
+                });
             },
             HttpsLimits::from(config_.api));
         if (!server) {
@@ -145,16 +170,20 @@ int Gateway::run() {
         if (auto not_after = https_->certificate_not_after()) {
             const auto left = duration_cast<hours>(*not_after - clock_.utc_now()).count() / 24;
             if (left < 0)
-                log::error(k_log, "the TLS certificate ", config_.api.tls_cert, " EXPIRED on ", format_utc(*not_after),
+                log::error(k_log, "the TLS certificate ", config_.api.tls_cert, " EXPIRED on ",
+                           format_utc(*not_after),
                            ": clients that check it refuse to connect; install a new one");
             else if (left <= 30)
-                log::warn(k_log, "the TLS certificate ", config_.api.tls_cert, " expires on ", format_utc(*not_after),
-                          ", in ", left, " day(s); install a new one before then");
+                log::warn(k_log, "the TLS certificate ", config_.api.tls_cert, " expires on ",
+                          format_utc(*not_after), ", in ", left,
+                          " day(s); install a new one before then");
         }
         auto clients = store_->clients();
         if (clients && clients->empty())
-            log::warn(k_log, "no API client is configured: API calls are refused until one is created with "
-                             "'gatewayctl --config FILE client add NAME --role reader'");
+            log::warn(
+                k_log,
+                "no API client is configured: API calls are refused until one is created with "
+                "'gatewayctl --config FILE client add NAME --role reader'");
     }
     if (config_.mqtt.enabled) {
         mqtt_ = std::make_unique<MqttForwarder>(config_, *store_, io_, clock_);
@@ -168,14 +197,17 @@ int Gateway::run() {
         on_store_ready();
     } else {
         commit_error_ = store_->data_error();
-        log::error(k_log, "storage unavailable at start (", store_->data_error()->message,
-                   "): polling goes on; up to ", pending_limit_,
-                   " closed intervals are held in memory and committed once the store can be written");
+        log::error(
+            k_log, "storage unavailable at start (", store_->data_error()->message,
+            "): polling goes on; up to ", pending_limit_,
+            " closed intervals are held in memory and committed once the store can be written");
         schedule_retry();
     }
     if (!check_clock())
-        log::warn(k_log, "waiting for the kernel to report the clock synchronised (NTP) before stamping intervals; "
-                         "set gateway.trust_clock = true where the clock is known good");
+        log::warn(k_log,
+                  "waiting for the kernel to report the clock synchronised (NTP) before stamping "
+                  "intervals; "
+                  "set gateway.trust_clock = true where the clock is known good");
 
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -185,7 +217,8 @@ int Gateway::run() {
     for (auto& p : pollers_) p->start();
     schedule_close();
     schedule_prune(minutes{1});
-    systemd::notify(clock_trusted_ ? "READY=1\nSTATUS=running" : "READY=1\nSTATUS=waiting for clock synchronisation");
+    systemd::notify(clock_trusted_ ? "READY=1\nSTATUS=running"
+                                   : "READY=1\nSTATUS=waiting for clock synchronisation");
     schedule_watchdog();
     io_.run();
     log::info(k_log, "stopped");
@@ -197,8 +230,9 @@ void Gateway::on_poll(std::size_t m, PollResult&& r) {
     if (st.link_up != r.link_up) {  // also the first state after start
         (void)store_->append_event({clock_.utc_now(), config_.meters[m].meter_ean.to_string(),
                                     r.link_up ? "link_up" : "link_down",
-                                    r.link_up ? "link " + config_.meters[m].link
-                                              : (r.error ? r.error->message : std::string("no reply"))});
+                                    r.link_up
+                                        ? "link " + config_.meters[m].link
+                                        : (r.error ? r.error->message : std::string("no reply"))});
     }
     st.link_up = r.link_up;
     st.counters = r.counters;
@@ -248,11 +282,13 @@ void Gateway::close_due() {
             if (errors > errors_at_last_close_[i]) {
                 const auto& k = st.counters;
                 std::ostringstream os;
-                os << errors - errors_at_last_close_[i] << " sample error(s); totals: timeouts " << k.timeouts
-                   << ", exceptions " << k.exceptions << ", crc " << k.crc_errors << ", malformed " << k.bad_replies
-                   << ", link " << k.link_errors << ", not available " << k.not_available << ", not finite "
-                   << k.not_finite << ", implausible " << k.implausible;
-                c.events.push_back({now, config_.meters[i].meter_ean.to_string(), "sample_errors", os.str()});
+                os << errors - errors_at_last_close_[i] << " sample error(s); totals: timeouts "
+                   << k.timeouts << ", exceptions " << k.exceptions << ", crc " << k.crc_errors
+                   << ", malformed " << k.bad_replies << ", link " << k.link_errors
+                   << ", not available " << k.not_available << ", not finite " << k.not_finite
+                   << ", implausible " << k.implausible;
+                c.events.push_back(
+                    {now, config_.meters[i].meter_ean.to_string(), "sample_errors", os.str()});
                 errors_at_last_close_[i] = errors;
             }
             st.cross_check_failures = aggregators_[i].cross_check_failures();
@@ -271,22 +307,23 @@ void Gateway::commit(ClosedInterval&& c) {
 
 bool Gateway::commit_now(const ClosedInterval& c) {
     const auto& r = c.record;
-    auto stored = store_->commit_interval(r, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled, c.events,
-                                          clock_.utc_now());
+    auto stored = store_->commit_interval(r, c.energy ? &*c.energy : nullptr, config_.mqtt.enabled,
+                                          c.events, clock_.utc_now());
     if (!stored) {
         commit_error_ = stored.error();
         commit_failures_.note(clock_.steady_now(), stored.error().message);
         return false;
     }
     if (!*stored) {
-        conflicts_.note(clock_.steady_now(), "meter " + r.meter_ean.to_string() + " interval " + format_utc(r.end));
+        conflicts_.note(clock_.steady_now(),
+                        "meter " + r.meter_ean.to_string() + " interval " + format_utc(r.end));
         return true;
     }
     if (api_) api_->data_changed();
     if (mqtt_) mqtt_->kick();
     log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
-               r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples, " samples, ",
-               static_cast<int>(r.coverage * 100), "% coverage");
+               r.p_w ? *r.p_w / 1000 : 0.0, " kW, ", quality_name(r.quality), ", ", r.samples,
+               " samples, ", static_cast<int>(r.coverage * 100), "% coverage");
     return true;
 }
 
@@ -295,7 +332,8 @@ void Gateway::hold(ClosedInterval&& c) {
         ++pending_dropped_;
         log::error(k_log, "the store has failed for too long: ", pending_limit_,
                    " intervals are held in memory, the limit; dropping the oldest, ",
-                   format_utc(pending_.front().record.end), " of meter ", pending_.front().record.meter_ean.str());
+                   format_utc(pending_.front().record.end), " of meter ",
+                   pending_.front().record.meter_ean.str());
         pending_.pop_front();
     }
     pending_.push_back(std::move(c));
@@ -315,7 +353,8 @@ void Gateway::schedule_retry() {
 void Gateway::retry_store() {
     if (!store_->data_available()) {
         if (Status st = store_->reopen_data(); !st) {
-            commit_failures_.note(clock_.steady_now(), "storage still unavailable: " + st.error().message);
+            commit_failures_.note(clock_.steady_now(),
+                                  "storage still unavailable: " + st.error().message);
             schedule_retry();
             return;
         }
@@ -327,7 +366,8 @@ void Gateway::retry_store() {
 void Gateway::on_store_ready() {
     const SysS now_s = time_point_cast<seconds>(clock_.utc_now());
     if (Status st = store_->sync_master_data(config_, now_s); !st) {
-        commit_failures_.note(clock_.steady_now(), "cannot store master data: " + st.error().message);
+        commit_failures_.note(clock_.steady_now(),
+                              "cannot store master data: " + st.error().message);
         schedule_retry();
         return;
     }
@@ -340,8 +380,9 @@ void Gateway::on_store_ready() {
         auto latest = store_->latest_end(config_.meters[i].meter_ean);
         if (!latest || !*latest) continue;
         if (**latest >= open_end)
-            log::warn(k_log, "meter ", config_.meters[i].meter_ean.str(), ": the store holds intervals up to ",
-                      format_utc(**latest), ", later than the clock says now: they stay as they are");
+            log::warn(k_log, "meter ", config_.meters[i].meter_ean.str(),
+                      ": the store holds intervals up to ", format_utc(**latest),
+                      ", later than the clock says now: they stay as they are");
         aggregators_[i].resume_after(std::min(**latest, open_end - grid.length()));
     }
     // The open interval kept aside at the last clean stop: continued if it is still open,
@@ -352,12 +393,14 @@ void Gateway::on_store_ready() {
             for (std::size_t i = 0; i < config_.meters.size(); ++i) {
                 if (config_.meters[i].meter_ean != c.meter_ean) continue;
                 aggregators_[i].seed(c);
-                log::info(k_log, "meter ", c.meter_ean.str(), ": continuing interval ", format_utc(c.end),
-                          " from the state kept at the last stop (", c.samples, " samples)");
+                log::info(k_log, "meter ", c.meter_ean.str(), ": continuing interval ",
+                          format_utc(c.end), " from the state kept at the last stop (", c.samples,
+                          " samples)");
             }
         }
     } else {
-        log::warn(k_log, "cannot read the open interval kept at the last stop: ", carried.error().message);
+        log::warn(k_log,
+                  "cannot read the open interval kept at the last stop: ", carried.error().message);
     }
     store_ready_ = true;
 }
@@ -382,7 +425,8 @@ void Gateway::schedule_prune(milliseconds after) {
     prune_timer_.expires_after(after);
     prune_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopping_) return;
-        const SysS cutoff = time_point_cast<seconds>(clock_.utc_now()) - days{config_.storage.retention_days};
+        const SysS cutoff =
+            time_point_cast<seconds>(clock_.utc_now()) - days{config_.storage.retention_days};
         prune_step(cutoff);
     });
 }
@@ -406,13 +450,15 @@ void Gateway::schedule_watchdog() {
     watchdog_timer_.expires_after(duration_cast<milliseconds>(*period) / 2);
     watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopping_) return;
-        // Ping only while every bus thread shows progress: a hung worker behind a live loop is caught.
+        // Ping only while every bus thread shows progress: a hung worker behind a live loop is
+        // caught.
         const SteadyMs now = clock_.steady_now();
         bool healthy = true;
         for (const auto& p : pollers_) {
             if (now - p->last_progress() > p->progress_deadline()) {
                 healthy = false;
-                log::error(k_log, "bus thread of link ", p->link().id, " shows no progress; withholding the watchdog");
+                log::error(k_log, "bus thread of link ", p->link().id,
+                           " shows no progress; withholding the watchdog");
             }
         }
         if (healthy) systemd::notify("WATCHDOG=1");
@@ -445,13 +491,15 @@ void Gateway::shutdown() {
         // The open interval is not data until its end: its state is kept aside for the next start.
         if (!carry.empty() && store_ready_) {
             if (Status st = store_->save_carry(carry); !st)
-                log::warn(k_log, "cannot keep the open interval for the next start: ", st.error().message);
+                log::warn(k_log,
+                          "cannot keep the open interval for the next start: ", st.error().message);
         }
         if (api_) api_->flush_audit();
         if (mqtt_) mqtt_->stop();  // what is not acknowledged stays queued for the next start
         if (store_ready_) (void)store_->checkpoint();
         if (!pending_.empty())
-            log::error(k_log, pending_.size(), " interval(s) could not be committed before exit: the store is failing");
+            log::error(k_log, pending_.size(),
+                       " interval(s) could not be committed before exit: the store is failing");
         io_.stop();
     });
 }

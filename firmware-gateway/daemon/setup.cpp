@@ -7,7 +7,9 @@
 
 namespace gw {
 
-std::string version() { return GW_VERSION; }
+std::string version() {
+    return GW_VERSION;
+}
 
 ConfigResult load_gateway_config(const std::string& path) {
     return load_config(path, [](std::string_view name) -> const RegisterMap* {

@@ -12,7 +12,8 @@ namespace gw::systemd {
 
 bool notify(const std::string& state) {
     const char* path = std::getenv("NOTIFY_SOCKET");
-    if (path == nullptr || (path[0] != '/' && path[0] != '@') || std::strlen(path) >= sizeof(sockaddr_un::sun_path))
+    if (path == nullptr || (path[0] != '/' && path[0] != '@') ||
+        std::strlen(path) >= sizeof(sockaddr_un::sun_path))
         return false;
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
@@ -21,8 +22,9 @@ bool notify(const std::string& state) {
     std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
     if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
     const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path));
-    const bool ok = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len) ==
-                    static_cast<ssize_t>(state.size());
+    const bool ok =
+        ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+                 len) == static_cast<ssize_t>(state.size());
     ::close(fd);
     return ok;
 }

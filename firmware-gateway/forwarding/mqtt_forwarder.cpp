@@ -16,11 +16,13 @@ namespace {
 constexpr const char* k_log = "mqtt";
 }  // namespace
 
-std::string status_topic(const Config& c) { return c.mqtt.topic_prefix + "/" + c.gateway.id + "/status"; }
+std::string status_topic(const Config& c) {
+    return c.mqtt.topic_prefix + "/" + c.gateway.id + "/status";
+}
 
 std::string interval_topic(const Config& c, const MeterConfig& m) {
-    return c.mqtt.topic_prefix + "/" + c.gateway.id + "/" + m.klant_ean.to_string() + "/" + m.meter_ean.to_string() +
-           "/interval";
+    return c.mqtt.topic_prefix + "/" + c.gateway.id + "/" + m.klant_ean.to_string() + "/" +
+           m.meter_ean.to_string() + "/interval";
 }
 
 std::string interval_payload(const Config& c, const MeterConfig& m, const IntervalRecord& r) {
@@ -28,23 +30,31 @@ std::string interval_payload(const Config& c, const MeterConfig& m, const Interv
     JsonWriter w;
     w.object().field("id", m.meter_ean.to_string() + "/" + tijd).field("gateway_id", c.gateway.id);
     w.field("klant_ean", m.klant_ean.str()).field("meter_ean", m.meter_ean.str());
-    w.field("meter_type", meter_type_name(m.type)).field("tijd", tijd).key("interval_s").integer(r.interval_s);
+    w.field("meter_type", meter_type_name(m.type))
+        .field("tijd", tijd)
+        .key("interval_s")
+        .integer(r.interval_s);
     const std::pair<Quantity, const std::optional<double>*> values[] = {
-        {Quantity::active_power, &r.p_w},   {Quantity::reactive_power, &r.q_var}, {Quantity::voltage_l1, &r.u1_v},
-        {Quantity::voltage_l2, &r.u2_v}, {Quantity::voltage_l3, &r.u3_v}};
+        {Quantity::active_power, &r.p_w},
+        {Quantity::reactive_power, &r.q_var},
+        {Quantity::voltage_l1, &r.u1_v},
+        {Quantity::voltage_l2, &r.u2_v},
+        {Quantity::voltage_l3, &r.u3_v}};
     for (const auto& [q, v] : values) {
         w.key(mqtt_field(q));
         // The served value, exactly as the API serves it: whole kW/kVAr, one decimal for V.
-        if (*v) w.raw(format_served(q, **v));
-        else w.null();
+        if (*v)
+            w.raw(format_served(q, **v));
+        else
+            w.null();
     }
     w.field("kwaliteit", quality_name(r.quality)).key("monsters").integer(r.samples);
     w.key("dekking").fixed(r.coverage, 2);
     return std::move(w.end()).take();
 }
 
-MqttForwarder::MqttForwarder(const Config& config, Outbox& outbox, asio::io_context& io, const Clock& clock,
-                             std::unique_ptr<Publisher> publisher)
+MqttForwarder::MqttForwarder(const Config& config, Outbox& outbox, asio::io_context& io,
+                             const Clock& clock, std::unique_ptr<Publisher> publisher)
     : config_(config),
       outbox_(outbox),
       io_(io),
@@ -73,16 +83,19 @@ Status MqttForwarder::start() {
         if (!m.password_file.empty()) {
             std::ifstream in(m.password_file);
             if (!in || !std::getline(in, password))
-                return make_error(Errc::config_invalid, "mqtt.password_file \"" + m.password_file + "\" cannot be read");
-            while (!password.empty() && (password.back() == '\r' || password.back() == ' ')) password.pop_back();
+                return make_error(Errc::config_invalid,
+                                  "mqtt.password_file \"" + m.password_file + "\" cannot be read");
+            while (!password.empty() && (password.back() == '\r' || password.back() == ' '))
+                password.pop_back();
         }
         auto made = make_paho_publisher(m, password);
         if (!made) return made.error();
         publisher_ = std::move(made).value();
     }
-    publisher_->on_lost([this](const std::string& cause) { post([this, cause] { on_lost(cause); }); });
-    log::info(k_log, "forwarding to ", m.uri, " as ", m.client_id, ", topics ", m.topic_prefix, "/", config_.gateway.id,
-              "/...; in-flight window ", m.max_inflight);
+    publisher_->on_lost(
+        [this](const std::string& cause) { post([this, cause] { on_lost(cause); }); });
+    log::info(k_log, "forwarding to ", m.uri, " as ", m.client_id, ", topics ", m.topic_prefix, "/",
+              config_.gateway.id, "/...; in-flight window ", m.max_inflight);
     connect();
     return {};
 }
@@ -92,28 +105,33 @@ void MqttForwarder::connect() {
     connecting_ = true;
     state_ = "connecting";
     const std::uint64_t epoch = ++epoch_;
-    publisher_->connect(status_topic(config_), [this, epoch](bool ok, int rc, const std::string& why) {
-        post([this, epoch, ok, rc, why] {
-            if (epoch != epoch_) return;
-            connecting_ = false;
-            if (ok) on_connected();
-            else on_connect_failed(rc, why);
-        });
-    });
+    publisher_->connect(status_topic(config_),
+                        [this, epoch](bool ok, int rc, const std::string& why) {
+                            post([this, epoch, ok, rc, why] {
+                                if (epoch != epoch_) return;
+                                connecting_ = false;
+                                if (ok)
+                                    on_connected();
+                                else
+                                    on_connect_failed(rc, why);
+                            });
+                        });
 }
 
 void MqttForwarder::on_connected() {
     connected_ = true;
     if (reconnect_backoff_.failures() > 0)
-        log::info(k_log, "connected to ", config_.mqtt.uri, " after ", reconnect_backoff_.failures(), " failed attempt(s)");
+        log::info(k_log, "connected to ", config_.mqtt.uri, " after ",
+                  reconnect_backoff_.failures(), " failed attempt(s)");
     else
         log::info(k_log, "connected to ", config_.mqtt.uri);
     reconnect_backoff_.reset();
     state_ = "connected";
     in_flight_.clear();
-    publisher_->publish(status_topic(config_), "online", true, [this](bool ok, int, const std::string& why) {
-        if (!ok) post([why] { log::warn(k_log, "cannot publish the online status: ", why); });
-    });
+    publisher_->publish(
+        status_topic(config_), "online", true, [this](bool ok, int, const std::string& why) {
+            if (!ok) post([why] { log::warn(k_log, "cannot publish the online status: ", why); });
+        });
     drain();
 }
 
@@ -123,7 +141,8 @@ void MqttForwarder::on_connect_failed(int rc, const std::string& why) {
     // Loud once, then quieter: a broker that is down for a day must not flood the journal.
     const int failures = reconnect_backoff_.failures();
     if (failures == 1 || failures % 20 == 0)
-        log::error(k_log, "cannot connect to ", config_.mqtt.uri, ": ", why, " (rc ", rc, "); intervals stay queued");
+        log::error(k_log, "cannot connect to ", config_.mqtt.uri, ": ", why, " (rc ", rc,
+                   "); intervals stay queued");
     if (stopping_) return;
     reconnect_timer_.expires_after(delay);
     reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -136,7 +155,8 @@ void MqttForwarder::on_lost(const std::string& cause) {
     connected_ = false;
     ++epoch_;  // completions of the old connection no longer count as in flight
     in_flight_.clear();
-    log::warn(k_log, "connection to ", config_.mqtt.uri, " lost: ", cause, "; intervals stay queued");
+    log::warn(k_log, "connection to ", config_.mqtt.uri, " lost: ", cause,
+              "; intervals stay queued");
     on_connect_failed(-3, cause);
 }
 
@@ -149,7 +169,8 @@ void MqttForwarder::drain() {
     if (marks_failing_) return;  // the store cannot record acknowledgements: wait for it
     const auto window = static_cast<std::size_t>(config_.mqtt.max_inflight);
     if (in_flight_.size() >= window) return;
-    auto pending = outbox_.pending_forward(static_cast<std::int64_t>(window + in_flight_.size() + acked_.size()));
+    auto pending = outbox_.pending_forward(
+        static_cast<std::int64_t>(window + in_flight_.size() + acked_.size()));
     if (!pending) {
         outbox_errors_.note(clock_.steady_now(), pending.error().message);
         return;
@@ -172,13 +193,16 @@ void MqttForwarder::drain() {
         }
         in_flight_.insert(key);
         ++publishes_;
-        publisher_->publish(interval_topic(config_, *m), interval_payload(config_, *m, r), false,
-                            [this, key, epoch](bool ok, int, const std::string& why) {
-                                post([this, key, epoch, ok, why] {
-                                    if (ok) on_ack(key);  // a PUBACK is a PUBACK, whichever connection carried it
-                                    else if (epoch == epoch_) on_publish_failed(key, why);
-                                });
-                            });
+        publisher_->publish(
+            interval_topic(config_, *m), interval_payload(config_, *m, r), false,
+            [this, key, epoch](bool ok, int, const std::string& why) {
+                post([this, key, epoch, ok, why] {
+                    if (ok)
+                        on_ack(key);  // a PUBACK is a PUBACK, whichever connection carried it
+                    else if (epoch == epoch_)
+                        on_publish_failed(key, why);
+                });
+            });
     }
 }
 
@@ -193,8 +217,8 @@ void MqttForwarder::on_ack(const IntervalKey& key) {
 
 void MqttForwarder::on_publish_failed(const IntervalKey& key, const std::string& why) {
     in_flight_.erase(key);
-    log::warn(k_log, "interval ", format_utc(key.end), " of meter ", key.meter_ean.str(), " not acknowledged: ", why,
-              "; it stays queued");
+    log::warn(k_log, "interval ", format_utc(key.end), " of meter ", key.meter_ean.str(),
+              " not acknowledged: ", why, "; it stays queued");
 }
 
 void MqttForwarder::schedule_marks(milliseconds after) {
@@ -212,12 +236,14 @@ void MqttForwarder::flush_marks() {
     const std::vector<IntervalKey> keys(acked_.begin(), acked_.end());
     if (Status st = outbox_.mark_forwarded(keys, clock_.utc_now()); !st) {
         marks_failing_ = true;
-        mark_errors_.note(clock_.steady_now(), std::to_string(keys.size()) + " waiting: " + st.error().message);
+        mark_errors_.note(clock_.steady_now(),
+                          std::to_string(keys.size()) + " waiting: " + st.error().message);
         schedule_marks(mark_backoff_.fail());
         return;
     }
     if (marks_failing_)
-        log::info(k_log, "the store takes acknowledgements again: ", keys.size(), " interval(s) marked forwarded");
+        log::info(k_log, "the store takes acknowledgements again: ", keys.size(),
+                  " interval(s) marked forwarded");
     marks_failing_ = false;
     mark_backoff_.reset();
     for (const auto& k : keys) acked_.erase(k);

@@ -12,23 +12,34 @@ using namespace std::chrono;
 
 std::string describe_mqtt_rc(int rc) {
     switch (rc) {
-        case 1: return "the broker refused the protocol version";
-        case 2: return "the broker rejected the client id (mqtt.client_id)";
-        case 3: return "the broker is unavailable";
-        case 4: return "bad user name or password (mqtt.username, mqtt.password_file)";
-        case 5: return "not authorized by the broker";
-        case -1: return "connection failed: network, TLS handshake (check mqtt.ca_file) or broker refused";
-        case -3: return "disconnected";
-        default: return "error " + std::to_string(rc);
+        case 1:
+            return "the broker refused the protocol version";
+        case 2:
+            return "the broker rejected the client id (mqtt.client_id)";
+        case 3:
+            return "the broker is unavailable";
+        case 4:
+            return "bad user name or password (mqtt.username, mqtt.password_file)";
+        case 5:
+            return "not authorized by the broker";
+        case -1:
+            return "connection failed: network, TLS handshake (check mqtt.ca_file) or broker "
+                   "refused";
+        case -3:
+            return "disconnected";
+        default:
+            return "error " + std::to_string(rc);
     }
 }
 
 namespace {
 
 class PahoPublisher final : public Publisher {
-public:
+  public:
     PahoPublisher(const MqttConfig& config, std::string password)
-        : config_(config), password_(std::move(password)), client_(config.uri, config.client_id, nullptr) {}
+        : config_(config),
+          password_(std::move(password)),
+          client_(config.uri, config.client_id, nullptr) {}
 
     ~PahoPublisher() override {
         try {
@@ -44,7 +55,8 @@ public:
         opts.set_clean_session(m.clean_session);
         opts.set_connect_timeout(seconds{5});
         opts.set_mqtt_version(MQTTVERSION_3_1_1);  // no silent retry with 3.1 after a failure
-        opts.set_automatic_reconnect(false);        // the forwarder's own backoff, and a fresh drain from the store
+        opts.set_automatic_reconnect(
+            false);  // the forwarder's own backoff, and a fresh drain from the store
         opts.set_max_inflight(m.max_inflight + 8);
         if (!m.username.empty()) opts.set_user_name(m.username);
         if (!password_.empty()) opts.set_password(password_);
@@ -71,7 +83,8 @@ public:
     void publish(const std::string& topic, std::string payload, bool retained, Done done) override {
         const auto id = remember(std::move(done));
         try {
-            client_.publish(mqtt::make_message(topic, std::move(payload), 1, retained), context(id), listener_);
+            client_.publish(mqtt::make_message(topic, std::move(payload), 1, retained), context(id),
+                            listener_);
         } catch (const std::exception& e) {
             fail_now(id, e.what());
         }
@@ -80,7 +93,8 @@ public:
     void disconnect(const std::string& status_topic) override {
         try {
             if (!client_.is_connected()) return;
-            client_.publish(status_topic, std::string("offline"), 1, true)->wait_for(milliseconds{1000});
+            client_.publish(status_topic, std::string("offline"), 1, true)
+                ->wait_for(milliseconds{1000});
             client_.disconnect(1000)->wait_for(milliseconds{1500});
         } catch (const std::exception&) {
         }
@@ -92,20 +106,22 @@ public:
         });
     }
 
-private:
+  private:
     /// Paho completes every token through this one listener; the token's user context says
     /// which call it belongs to. It lives as long as the client (declared before it).
     class Listener final : public mqtt::iaction_listener {
-    public:
+      public:
         explicit Listener(PahoPublisher& owner) : owner_(owner) {}
         void on_success(const mqtt::token& tok) override { owner_.complete(tok, true); }
         void on_failure(const mqtt::token& tok) override { owner_.complete(tok, false); }
 
-    private:
+      private:
         PahoPublisher& owner_;
     };
 
-    static void* context(std::uint64_t id) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)); }
+    static void* context(std::uint64_t id) {
+        return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+    }
 
     std::uint64_t remember(Done done) {
         std::lock_guard lock(mutex_);
@@ -124,8 +140,11 @@ private:
     }
 
     void complete(const mqtt::token& tok, bool ok) {
-        const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
-        if (Done d = take(id)) d(ok, ok ? 0 : tok.get_return_code(), ok ? "" : describe_mqtt_rc(tok.get_return_code()));
+        const auto id =
+            static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
+        if (Done d = take(id))
+            d(ok, ok ? 0 : tok.get_return_code(),
+              ok ? "" : describe_mqtt_rc(tok.get_return_code()));
     }
 
     void fail_now(std::uint64_t id, const std::string& why) {
@@ -143,11 +162,13 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<Publisher>> make_paho_publisher(const MqttConfig& config, const std::string& password) {
+Result<std::unique_ptr<Publisher>> make_paho_publisher(const MqttConfig& config,
+                                                       const std::string& password) {
     try {
         return std::unique_ptr<Publisher>(std::make_unique<PahoPublisher>(config, password));
     } catch (const std::exception& e) {
-        return make_error(Errc::config_invalid, std::string("mqtt.uri \"") + config.uri + "\": " + e.what());
+        return make_error(Errc::config_invalid,
+                          std::string("mqtt.uri \"") + config.uri + "\": " + e.what());
     }
 }
 

@@ -19,11 +19,10 @@
 
 #include "gw/api/api.hpp"
 #include "gw/api/https_server.hpp"
-#include "gw/drivers/profile.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/drivers/profile.hpp"
 #include "gw/store/store.hpp"
 #include "temp_dir.hpp"
-
 
 using namespace std::chrono;
 namespace asio = boost::asio;
@@ -48,12 +47,14 @@ id = "api-test"
 interval_s = 300
 trust_clock = true
 [storage]
-path = ")" + db + R"("
+path = ")" +
+           db + R"("
 [api]
 listen = "127.0.0.1:0"
 tls_cert = ")" GW_TEST_DATA R"(/tls/server.crt"
 tls_key = ")" GW_TEST_DATA R"(/tls/server.key"
-rate_limit_per_minute = )" + std::to_string(rate_limit) + R"(
+rate_limit_per_minute = )" +
+           std::to_string(rate_limit) + R"(
 token_lifetime_s = 3600
 [[customer]]
 klant_ean = "871685900000000011"
@@ -115,10 +116,11 @@ struct Fixture {
     asio::ssl::context client_tls{asio::ssl::context::tls_client};
 
     explicit Fixture(int rate_limit = 100000, gw::HttpsLimits limits = {}) {
-        auto res = gw::parse_config(config_text(dir.file("gw.db"), rate_limit), "api.toml", [](std::string_view n) {
-            const auto* p = gw::find_profile(n);
-            return p ? &p->map : nullptr;
-        });
+        auto res = gw::parse_config(config_text(dir.file("gw.db"), rate_limit), "api.toml",
+                                    [](std::string_view n) {
+                                        const auto* p = gw::find_profile(n);
+                                        return p ? &p->map : nullptr;
+                                    });
         for (const auto& e : res.errors) MESSAGE(e.str());
         REQUIRE(res.config.has_value());
         cfg = *res.config;
@@ -126,10 +128,17 @@ struct Fixture {
         const gw::SysS now = time_point_cast<seconds>(clock.utc_now());
         reader_secret = gw::generate_secret();
         admin_secret = gw::generate_secret();
-        REQUIRE(store->add_client("liander", gw::Role::reader, gw::hash_secret(reader_secret, 1000), now).ok());
-        REQUIRE(store->add_client("installer", gw::Role::admin, gw::hash_secret(admin_secret, 1000), now).ok());
+        REQUIRE(
+            store
+                ->add_client("liander", gw::Role::reader, gw::hash_secret(reader_secret, 1000), now)
+                .ok());
+        REQUIRE(
+            store
+                ->add_client("installer", gw::Role::admin, gw::hash_secret(admin_secret, 1000), now)
+                .ok());
         REQUIRE(store->record_consent(*gw::Ean18::parse(K1), true, now, "test").ok());
-        // One day of meter A: P = -(i) kW plus a half, Q = i, voltages 230.x; the last 12 intervals onvolledig.
+        // One day of meter A: P = -(i) kW plus a half, Q = i, voltages 230.x; the last 12 intervals
+        // onvolledig.
         for (int i = 1; i <= 288; ++i) {
             gw::IntervalRecord r{*gw::Ean18::parse(MA), k_day + minutes{5 * i}};
             r.p_w = -1000.0 * i - 500.0;
@@ -140,19 +149,26 @@ struct Fixture {
             r.samples = 300;
             r.coverage = i > 276 ? 0.5 : 1.0;
             r.quality = i > 276 ? gw::Quality::onvolledig : gw::Quality::gemeten;
-            gw::EnergyReading e{r.meter_ean, r.end, 1'000'000.0 + i * 100.5, 2'000'000.0 + i * 1000.25, 5.0, 6.0};
-            REQUIRE(store->commit_interval(r, &e, false, {}, gw::SysMs{r.end.time_since_epoch()}).ok());
+            gw::EnergyReading e{
+                r.meter_ean, r.end, 1'000'000.0 + i * 100.5, 2'000'000.0 + i * 1000.25, 5.0, 6.0};
+            REQUIRE(
+                store->commit_interval(r, &e, false, {}, gw::SysMs{r.end.time_since_epoch()}).ok());
         }
-        api = std::make_unique<gw::Api>(cfg, *store, clock, "test", [this] {
-            gw::GatewayLive g;
-            g.started_at = clock.utc_now() - minutes{5};
-            for (const auto& m : live_meters) g.meters.push_back({m, true, clock.utc_now(), std::nullopt, {{"polls", 7}}});
-            g.tls_certificate = cfg.api.tls_cert;
-            g.tls_not_after = tls_not_after;
-            return g;
-        }, gw::ApiOptions{1000});
+        api = std::make_unique<gw::Api>(
+            cfg, *store, clock, "test",
+            [this] {
+                gw::GatewayLive g;
+                g.started_at = clock.utc_now() - minutes{5};
+                for (const auto& m : live_meters)
+                    g.meters.push_back({m, true, clock.utc_now(), std::nullopt, {{"polls", 7}}});
+                g.tls_certificate = cfg.api.tls_cert;
+                g.tls_not_after = tls_not_after;
+                return g;
+            },
+            gw::ApiOptions{1000});
         limits.max_connections = cfg.api.max_connections;
-        auto s = gw::HttpsServer::start(io, cfg.api, [this](const gw::http::Request& r) { return api->handle(r); }, limits);
+        auto s = gw::HttpsServer::start(
+            io, cfg.api, [this](const gw::http::Request& r) { return api->handle(r); }, limits);
         REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
         server = std::move(s).value();
         thread = std::thread([this] { io.run(); });
@@ -179,22 +195,26 @@ struct Fixture {
     std::string basic(const std::string& user, const std::string& pass) const {
         const std::string raw = user + ":" + pass;
         std::string out(4 * ((raw.size() + 2) / 3), '\0');
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(raw.data()),
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(raw.data()),
                         static_cast<int>(raw.size()));
         return "Basic " + out;
     }
     std::string reader() const { return basic("liander", reader_secret); }
 
-    Reply request(const std::string& target, const std::string& auth, const std::string& method = "GET",
-                  std::map<std::string, std::string> extra = {}, const std::string& body = "",
-                  const std::string& from = "") {
+    Reply request(const std::string& target, const std::string& auth,
+                  const std::string& method = "GET", std::map<std::string, std::string> extra = {},
+                  const std::string& body = "", const std::string& from = "") {
         asio::io_context cio;
         beast::ssl_stream<beast::tcp_stream> stream(cio, client_tls);
-        if (!from.empty()) {  // another loopback source address: another client as far as the server knows
+        if (!from.empty()) {  // another loopback source address: another client as far as the
+                              // server knows
             beast::get_lowest_layer(stream).socket().open(tcp::v4());
-            beast::get_lowest_layer(stream).socket().bind(tcp::endpoint(asio::ip::make_address(from), 0));
+            beast::get_lowest_layer(stream).socket().bind(
+                tcp::endpoint(asio::ip::make_address(from), 0));
         }
-        beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+        beast::get_lowest_layer(stream).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
         beast::get_lowest_layer(stream).expires_after(seconds{10});
         stream.handshake(asio::ssl::stream_base::client);
         bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
@@ -219,7 +239,8 @@ struct Fixture {
         Reply r;
         if (ec) return r;
         r.status = static_cast<int>(parser.get().result_int());
-        for (const auto& f : parser.get()) r.headers[std::string(f.name_string())] = std::string(f.value());
+        for (const auto& f : parser.get())
+            r.headers[std::string(f.name_string())] = std::string(f.value());
         r.body = parser.get().body();
         return r;
     }
@@ -228,7 +249,8 @@ struct Fixture {
     std::vector<Reply> raw(const std::string& bytes, int responses) {
         asio::io_context cio;
         beast::ssl_stream<beast::tcp_stream> stream(cio, client_tls);
-        beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+        beast::get_lowest_layer(stream).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
         beast::get_lowest_layer(stream).expires_after(seconds{10});
         stream.handshake(asio::ssl::stream_base::client);
         asio::write(stream, asio::buffer(bytes));  // one write: one TLS record
@@ -241,7 +263,8 @@ struct Fixture {
             if (ec) break;
             Reply r;
             r.status = static_cast<int>(parser.get().result_int());
-            for (const auto& f : parser.get()) r.headers[std::string(f.name_string())] = std::string(f.value());
+            for (const auto& f : parser.get())
+                r.headers[std::string(f.name_string())] = std::string(f.value());
             r.body = parser.get().body();
             out.push_back(std::move(r));
         }
@@ -253,7 +276,8 @@ struct Fixture {
     }
 };
 
-inline void check_error(const Reply& r, int status, const std::string& code, const std::string& fragment) {
+inline void check_error(const Reply& r, int status, const std::string& code,
+                        const std::string& fragment) {
     CAPTURE(r.body);
     CHECK(r.status == status);
     auto j = r.json();

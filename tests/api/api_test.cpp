@@ -4,7 +4,8 @@
 
 using namespace gw::test::api;
 
-TEST_CASE("healthz and openapi.json need no credentials, the document lists exactly the served paths") {
+TEST_CASE(
+    "healthz and openapi.json need no credentials, the document lists exactly the served paths") {
     Fixture f;
     auto h = f.request("/healthz", "");
     CHECK(h.status == 200);
@@ -15,18 +16,21 @@ TEST_CASE("healthz and openapi.json need no credentials, the document lists exac
     CHECK(j.at("openapi").as_string() == "3.0.3");
     std::set<std::string> paths;
     for (const auto& kv : j.at("paths").as_object()) paths.insert(std::string(kv.key()));
-    CHECK(paths == std::set<std::string>{"/healthz", "/api/v1/openapi.json", "/api/v1/token", "/api/v1/meters",
-                                          "/api/v1/meters/{meter_ean}", "/api/v1/metingen", "/api/v1/meterstanden",
-                                          "/api/v1/status"});
+    CHECK(paths == std::set<std::string>{"/healthz", "/api/v1/openapi.json", "/api/v1/token",
+                                         "/api/v1/meters", "/api/v1/meters/{meter_ean}",
+                                         "/api/v1/metingen", "/api/v1/meterstanden",
+                                         "/api/v1/status"});
     // Every documented parameter of call 2 is accepted, and nothing else is.
-    for (const auto& p : j.at("paths").at("/api/v1/metingen").at("get").at("parameters").as_array()) {
+    for (const auto& p :
+         j.at("paths").at("/api/v1/metingen").at("get").at("parameters").as_array()) {
         const std::string name(p.at("name").as_string());
-        CHECK_MESSAGE(f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&" + name + "=x"), f.reader()).body.find("unknown parameter") ==
-                          std::string::npos,
-                      name);
+        CHECK_MESSAGE(
+            f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&" + name + "=x"), f.reader())
+                    .body.find("unknown parameter") == std::string::npos,
+            name);
     }
-    check_error(f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&foo=1"), f.reader()), 400, "invalid_parameter",
-                "unknown parameter \"foo\"");
+    check_error(f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&foo=1"), f.reader()), 400,
+                "invalid_parameter", "unknown parameter \"foo\"");
 }
 
 TEST_CASE("call 1 lists consented customers' meters and the others under niet_beschikbaar") {
@@ -45,18 +49,23 @@ TEST_CASE("call 1 lists consented customers' meters and the others under niet_be
     CHECK(j.at("niet_beschikbaar").at(0).at("klant_ean").as_string() == K2);
     CHECK(j.at("niet_beschikbaar").at(0).at("reden").as_string() == "geen_toestemming");
 
-    auto some = f.request(std::string("/api/v1/meters?klant_ean=") + K1 + ",871685900000000066&klant_ean=" + K1, f.reader()).json();
+    auto some = f.request(std::string("/api/v1/meters?klant_ean=") + K1 +
+                              ",871685900000000066&klant_ean=" + K1,
+                          f.reader())
+                    .json();
     CHECK(some.at("meters").as_array().size() == 2);
     REQUIRE(some.at("niet_beschikbaar").as_array().size() == 1);
     CHECK(some.at("niet_beschikbaar").at(0).at("reden").as_string() == "onbekend");
-    check_error(f.request("/api/v1/meters?klant_ean=871685900000000012", f.reader()), 400, "invalid_parameter",
-                "check digit is 2, expected 1");
-    check_error(f.request("/api/v1/meters?klant_ean=8716859", f.reader()), 400, "invalid_parameter", "must be 18 digits");
+    check_error(f.request("/api/v1/meters?klant_ean=871685900000000012", f.reader()), 400,
+                "invalid_parameter", "check digit is 2, expected 1");
+    check_error(f.request("/api/v1/meters?klant_ean=8716859", f.reader()), 400, "invalid_parameter",
+                "must be 18 digits");
 }
 
 TEST_CASE("call 2: fields, integers for power, one decimal for voltage, window semantics") {
     Fixture f;
-    auto r = f.request(f.metingen("&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z"), f.reader());
+    auto r = f.request(
+        f.metingen("&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z"), f.reader());
     REQUIRE(r.status == 200);
     CHECK(r.header("Content-Type") == "application/json");
     CHECK(r.header("Cache-Control") == "no-store");
@@ -72,26 +81,39 @@ TEST_CASE("call 2: fields, integers for power, one decimal for voltage, window s
     CHECK(first.at("waarde_type").as_string() == "kW");
     CHECK(first.at("kwaliteit").as_string() == "gemeten");
     CHECK(first.at("waarde").is_int64());
-    CHECK(first.at("waarde").as_int64() == -144);  // -143500 W -> -143.5 kW -> -144 (half away from zero)
+    CHECK(first.at("waarde").as_int64() ==
+          -144);  // -143500 W -> -143.5 kW -> -144 (half away from zero)
     CHECK(r.body.find("\"waarde\":-144,") != std::string::npos);  // never -1.44E2
     CHECK(rows[1].at("meting_type").as_string() == "blind_vermogen");
     CHECK(rows[1].at("waarde_type").as_string() == "kVAr");
     CHECK(rows[3].at("meting_type").as_string() == "spanning_L2");
-    CHECK(r.body.find("\"waarde\":231.1,\"meting_type\":\"spanning_L2\"") != std::string::npos);  // 231.05 -> 231.1
-    CHECK(r.body.find("\"waarde\":230.0,\"meting_type\":\"spanning_L3\"") != std::string::npos);  // 229.95 -> 230.0
+    CHECK(r.body.find("\"waarde\":231.1,\"meting_type\":\"spanning_L2\"") !=
+          std::string::npos);  // 231.05 -> 231.1
+    CHECK(r.body.find("\"waarde\":230.0,\"meting_type\":\"spanning_L3\"") !=
+          std::string::npos);  // 229.95 -> 230.0
     CHECK(rows[5].at("tijd").as_string() == "12:00:00");
     CHECK(r.json().at("next").is_null());
     // naive, reversed and unparsable windows
-    check_error(f.request(f.metingen("&start_tijd=2026-11-23T11:50:00"), f.reader()), 400, "invalid_parameter", "no zone");
-    check_error(f.request(f.metingen("&start_tijd=2026-11-23T12:00:00Z&eind_tijd=2026-11-23T11:00:00Z"), f.reader()), 400,
-                "invalid_parameter", "start_tijd must be before eind_tijd");
-    check_error(f.request(f.metingen("&start_tijd=gisteren"), f.reader()), 400, "invalid_parameter", "start_tijd");
-    check_error(f.request(f.metingen(""), f.reader()), 400, "invalid_parameter", "missing required parameter start_tijd");
-    check_error(f.request(f.metingen("&start_tijd=2026-01-01T00:00:00Z"), f.reader()), 400, "invalid_parameter", "at most 93 days");
-    check_error(f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&start_tijd=2026-11-23T01:00:00Z"), f.reader()), 400,
-                "invalid_parameter", "given more than once");
+    check_error(f.request(f.metingen("&start_tijd=2026-11-23T11:50:00"), f.reader()), 400,
+                "invalid_parameter", "no zone");
+    check_error(
+        f.request(f.metingen("&start_tijd=2026-11-23T12:00:00Z&eind_tijd=2026-11-23T11:00:00Z"),
+                  f.reader()),
+        400, "invalid_parameter", "start_tijd must be before eind_tijd");
+    check_error(f.request(f.metingen("&start_tijd=gisteren"), f.reader()), 400, "invalid_parameter",
+                "start_tijd");
+    check_error(f.request(f.metingen(""), f.reader()), 400, "invalid_parameter",
+                "missing required parameter start_tijd");
+    check_error(f.request(f.metingen("&start_tijd=2026-01-01T00:00:00Z"), f.reader()), 400,
+                "invalid_parameter", "at most 93 days");
+    check_error(
+        f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&start_tijd=2026-11-23T01:00:00Z"),
+                  f.reader()),
+        400, "invalid_parameter", "given more than once");
     // offsets in the time zone are honoured
-    auto tz = f.request(f.metingen("&start_tijd=2026-11-23T12:50:00%2B01:00&eind_tijd=2026-11-23T13:00:00%2B01:00"), f.reader());
+    auto tz = f.request(
+        f.metingen("&start_tijd=2026-11-23T12:50:00%2B01:00&eind_tijd=2026-11-23T13:00:00%2B01:00"),
+        f.reader());
     CHECK(tz.json().at("metingen").as_array().size() == 10);
 }
 
@@ -99,7 +121,11 @@ TEST_CASE("start_tijd = datum_laatste_meting returns exactly the newer intervals
     Fixture f;
     auto latest = [&] {
         return std::string(f.request("/api/v1/meters?klant_ean=" + std::string(K1), f.reader())
-                               .json().at("meters").at(0).at("datum_laatste_meting").as_string());
+                               .json()
+                               .at("meters")
+                               .at(0)
+                               .at("datum_laatste_meting")
+                               .as_string());
     };
     const std::string last = latest();
     CHECK(last == "2026-11-24T00:00:00Z");
@@ -118,7 +144,9 @@ TEST_CASE("start_tijd = datum_laatste_meting returns exactly the newer intervals
         REQUIRE((*other)->commit_interval(r, nullptr, false, {}, gw::SysMs{}).ok());
     }
     f.clock.advance(minutes{10});
-    auto fresh = f.request(f.metingen("&start_tijd=" + last + "&meting_type=actief_vermogen"), f.reader()).json();
+    auto fresh =
+        f.request(f.metingen("&start_tijd=" + last + "&meting_type=actief_vermogen"), f.reader())
+            .json();
     const auto& rows = fresh.at("metingen").as_array();
     REQUIRE(rows.size() == 2);
     CHECK(rows[0].at("tijd").as_string() == "00:05:00");
@@ -129,7 +157,8 @@ TEST_CASE("start_tijd = datum_laatste_meting returns exactly the newer intervals
 
 TEST_CASE("a repeated request is answered from the cache, never stale after new data") {
     Fixture f;
-    const std::string target = f.metingen("&start_tijd=2026-11-24T00:00:00Z&eind_tijd=2026-11-24T01:00:00Z");
+    const std::string target =
+        f.metingen("&start_tijd=2026-11-24T00:00:00Z&eind_tijd=2026-11-24T01:00:00Z");
     CHECK(f.request(target, f.reader()).json().at("metingen").as_array().empty());
     CHECK(f.request(target, f.reader()).json().at("metingen").as_array().empty());
     {
@@ -148,7 +177,9 @@ TEST_CASE("a repeated request is answered from the cache, never stale after new 
     CHECK(f.request(target, f.reader()).json().at("metingen").as_array().size() == 5);
 }
 
-TEST_CASE("paging: the union of all pages is the whole result, without duplicates, next is null at the end") {
+TEST_CASE(
+    "paging: the union of all pages is the whole result, without duplicates, next is null at the "
+    "end") {
     Fixture f;
     const std::string q = "&start_tijd=2026-11-23T00:00:00Z&eind_tijd=2026-11-24T00:00:00Z";
     auto whole = f.request(f.metingen(q), f.reader()).json();
@@ -173,30 +204,44 @@ TEST_CASE("paging: the union of all pages is the whole result, without duplicate
     for (std::size_t i = 0; i < all.size(); ++i) CHECK(paged[i] == json::serialize(all[i]));
     CHECK(std::set<std::string>(paged.begin(), paged.end()).size() == paged.size());
     // bad paging values
-    check_error(f.request(f.metingen(q + "&offset=-1"), f.reader()), 400, "invalid_parameter", "offset must be a whole number");
-    check_error(f.request(f.metingen(q + "&max_rows=0"), f.reader()), 400, "invalid_parameter", "max_rows");
-    check_error(f.request(f.metingen(q + "&max_rows=10001"), f.reader()), 400, "invalid_parameter", "max_rows");
-    check_error(f.request(f.metingen(q + "&max_rows=ten"), f.reader()), 400, "invalid_parameter", "max_rows");
-    CHECK(f.request(f.metingen(q + "&offset=5000"), f.reader()).json().at("metingen").as_array().empty());
+    check_error(f.request(f.metingen(q + "&offset=-1"), f.reader()), 400, "invalid_parameter",
+                "offset must be a whole number");
+    check_error(f.request(f.metingen(q + "&max_rows=0"), f.reader()), 400, "invalid_parameter",
+                "max_rows");
+    check_error(f.request(f.metingen(q + "&max_rows=10001"), f.reader()), 400, "invalid_parameter",
+                "max_rows");
+    check_error(f.request(f.metingen(q + "&max_rows=ten"), f.reader()), 400, "invalid_parameter",
+                "max_rows");
+    CHECK(f.request(f.metingen(q + "&offset=5000"), f.reader())
+              .json()
+              .at("metingen")
+              .as_array()
+              .empty());
 }
 
 TEST_CASE("meting_type filter, resolutie, and CSV carrying the same values as JSON") {
     Fixture f;
     const std::string q = "&start_tijd=2026-11-23T00:00:00Z&eind_tijd=2026-11-24T00:00:00Z";
-    auto p = f.request(f.metingen(q + "&meting_type=actief_vermogen,spanning_L1"), f.reader()).json();
+    auto p =
+        f.request(f.metingen(q + "&meting_type=actief_vermogen,spanning_L1"), f.reader()).json();
     CHECK(p.at("metingen").as_array().size() == 288 * 2);
-    check_error(f.request(f.metingen(q + "&meting_type=spanning_l1"), f.reader()), 400, "invalid_parameter",
-                "meting_type \"spanning_l1\" is unknown");
-    check_error(f.request(f.metingen(q + "&resolutie=1min"), f.reader()), 400, "invalid_parameter", "resolutie");
+    check_error(f.request(f.metingen(q + "&meting_type=spanning_l1"), f.reader()), 400,
+                "invalid_parameter", "meting_type \"spanning_l1\" is unknown");
+    check_error(f.request(f.metingen(q + "&resolutie=1min"), f.reader()), 400, "invalid_parameter",
+                "resolutie");
     // 15 minutes: means of three 5-minute values, worst quality of the parts.
-    auto quarter = f.request(f.metingen(q + "&resolutie=15min&meting_type=actief_vermogen"), f.reader()).json();
+    auto quarter =
+        f.request(f.metingen(q + "&resolutie=15min&meting_type=actief_vermogen"), f.reader())
+            .json();
     const auto& rows = quarter.at("metingen").as_array();
     REQUIRE(rows.size() == 96);
     CHECK(rows[0].at("tijd").as_string() == "00:15:00");
     CHECK(rows[0].at("waarde").as_int64() == -3);  // mean of -1.5, -2.5, -3.5 kW = -2.5 -> -3
     CHECK(rows[95].at("kwaliteit").as_string() == "onvolledig");
     CHECK(rows[91].at("kwaliteit").as_string() == "gemeten");
-    auto hour = f.request(f.metingen(q + "&resolutie=60min&meting_type=actief_vermogen"), f.reader()).json();
+    auto hour =
+        f.request(f.metingen(q + "&resolutie=60min&meting_type=actief_vermogen"), f.reader())
+            .json();
     CHECK(hour.at("metingen").as_array().size() == 24);
     // CSV: the same rows and values.
     auto csv = f.request(f.metingen(q + "&formaat=csv"), f.reader());
@@ -223,8 +268,10 @@ TEST_CASE("meting_type filter, resolutie, and CSV carrying the same values as JS
         CHECK(cells[5] == row.at("meting_type").as_string());
         CHECK(cells[6] == row.at("waarde_type").as_string());
         CHECK(cells[7] == row.at("kwaliteit").as_string());
-        if (cells[6] == "V") CHECK(cells[4].find('.') == cells[4].size() - 2);  // one decimal, as in JSON
-        else CHECK(cells[4].find('.') == std::string::npos);
+        if (cells[6] == "V")
+            CHECK(cells[4].find('.') == cells[4].size() - 2);  // one decimal, as in JSON
+        else
+            CHECK(cells[4].find('.') == std::string::npos);
     }
     CHECK(i == json_rows.size());
     auto csv_page = f.request(f.metingen(q + "&formaat=csv&max_rows=10"), f.reader());
@@ -241,7 +288,8 @@ TEST_CASE("meterstanden: energy readings at interval ends in kWh") {
     REQUIRE(rows.size() == 8);  // 23:55 and 00:00, four registers each
     CHECK(rows[0].at("register").as_string() == "actief_levering");
     CHECK(rows[0].at("eenheid").as_string() == "kWh");
-    CHECK(r.body.find("\"register\":\"actief_levering\",\"waarde\":1028.844,") != std::string::npos);  // 1000000+287*100.5 Wh
+    CHECK(r.body.find("\"register\":\"actief_levering\",\"waarde\":1028.844,") !=
+          std::string::npos);  // 1000000+287*100.5 Wh
     CHECK(rows[3].at("eenheid").as_string() == "kVArh");
     CHECK(rows[4].at("tijd").as_string() == "00:00:00");
 }
@@ -257,9 +305,12 @@ TEST_CASE("meter details and status") {
     CHECK(j.at("link_state").as_string() == "up");
     CHECK(j.at("modbus").at("port").as_int64() == 1);
     CHECK(j.at("fouttellers").at("polls").as_int64() == 7);
-    check_error(f.request("/api/v1/meters/871685900000000066", f.reader()), 404, "not_found", "not on this gateway");
-    check_error(f.request(std::string("/api/v1/meters/") + MC, f.reader()), 403, "geen_toestemming", K2);
-    check_error(f.request("/api/v1/meters/12345", f.reader()), 400, "invalid_parameter", "must be 18 digits");
+    check_error(f.request("/api/v1/meters/871685900000000066", f.reader()), 404, "not_found",
+                "not on this gateway");
+    check_error(f.request(std::string("/api/v1/meters/") + MC, f.reader()), 403, "geen_toestemming",
+                K2);
+    check_error(f.request("/api/v1/meters/12345", f.reader()), 400, "invalid_parameter",
+                "must be 18 digits");
     auto s = f.request("/api/v1/status", f.reader());
     REQUIRE(s.status == 200);
     auto sj = s.json();
@@ -274,10 +325,13 @@ TEST_CASE("401: missing, wrong and malformed credentials, tokens, expiry") {
     auto missing = f.request("/api/v1/meters", "");
     check_error(missing, 401, "unauthorized", "credentials required");
     CHECK(missing.header("WWW-Authenticate").rfind("Basic realm=", 0) == 0);
-    check_error(f.request("/api/v1/meters", f.basic("liander", "wrong")), 401, "unauthorized", "wrong username or password");
+    check_error(f.request("/api/v1/meters", f.basic("liander", "wrong")), 401, "unauthorized",
+                "wrong username or password");
     check_error(f.request("/api/v1/meters", "Basic !!!"), 401, "unauthorized", "not base64");
-    check_error(f.request("/api/v1/meters", "Digest abc"), 401, "unauthorized", "unsupported Authorization scheme");
-    check_error(f.request("/api/v1/meters", "Bearer nope"), 401, "unauthorized", "unknown bearer token");
+    check_error(f.request("/api/v1/meters", "Digest abc"), 401, "unauthorized",
+                "unsupported Authorization scheme");
+    check_error(f.request("/api/v1/meters", "Bearer nope"), 401, "unauthorized",
+                "unknown bearer token");
 
     auto t = f.request("/api/v1/token", f.reader(), "POST");
     REQUIRE(t.status == 200);
@@ -287,33 +341,43 @@ TEST_CASE("401: missing, wrong and malformed credentials, tokens, expiry") {
     const std::string bearer = "Bearer " + std::string(tj.at("access_token").as_string());
     CHECK(f.request("/api/v1/meters", bearer).status == 200);
     check_error(f.request("/api/v1/token", f.reader()), 405, "method_not_allowed", "use POST");
-    check_error(f.request("/api/v1/token", bearer, "POST"), 401, "unauthorized", "takes Basic credentials");
+    check_error(f.request("/api/v1/token", bearer, "POST"), 401, "unauthorized",
+                "takes Basic credentials");
     f.clock.advance(seconds{3601});
     auto expired = f.request("/api/v1/meters", bearer);
     check_error(expired, 401, "unauthorized", "expired");
     CHECK(expired.header("WWW-Authenticate").find("error=\"invalid_token\"") != std::string::npos);
 }
 
-TEST_CASE("rotation: the old secret works during the overlap and fails after it, the new one works") {
+TEST_CASE(
+    "rotation: the old secret works during the overlap and fails after it, the new one works") {
     Fixture f;
     const std::string old_secret = f.reader_secret, new_secret = gw::generate_secret();
     {
         auto cli = gw::Store::open(f.cfg.storage.path);  // gatewayctl's own connection
         const auto now = time_point_cast<seconds>(f.clock.utc_now());
-        REQUIRE((*cli)->rotate_secret("liander", gw::hash_secret(new_secret, 1000), now, now + hours{24}).ok());
+        REQUIRE(
+            (*cli)
+                ->rotate_secret("liander", gw::hash_secret(new_secret, 1000), now, now + hours{24})
+                .ok());
     }
     CHECK(f.request("/api/v1/meters", f.basic("liander", old_secret)).status == 200);
     CHECK(f.request("/api/v1/meters", f.basic("liander", new_secret)).status == 200);
     f.clock.advance(hours{24} + seconds{1});
-    check_error(f.request("/api/v1/meters", f.basic("liander", old_secret)), 401, "unauthorized", "wrong");
+    check_error(f.request("/api/v1/meters", f.basic("liander", old_secret)), 401, "unauthorized",
+                "wrong");
     CHECK(f.request("/api/v1/meters", f.basic("liander", new_secret)).status == 200);
     // A revoked client fails at once, by password and by token.
-    auto token = std::string(f.request("/api/v1/token", f.basic("liander", new_secret), "POST").json().at("access_token").as_string());
+    auto token = std::string(f.request("/api/v1/token", f.basic("liander", new_secret), "POST")
+                                 .json()
+                                 .at("access_token")
+                                 .as_string());
     {
         auto cli = gw::Store::open(f.cfg.storage.path);
         REQUIRE((*cli)->revoke_client("liander", time_point_cast<seconds>(f.clock.utc_now())).ok());
     }
-    check_error(f.request("/api/v1/meters", f.basic("liander", new_secret)), 401, "unauthorized", "revoked");
+    check_error(f.request("/api/v1/meters", f.basic("liander", new_secret)), 401, "unauthorized",
+                "revoked");
     check_error(f.request("/api/v1/meters", "Bearer " + token), 401, "unauthorized", "revoked");
 }
 
@@ -323,16 +387,21 @@ TEST_CASE("403: consent is enforced on every call, a revocation takes effect on 
     CHECK(f.request(f.metingen(q), f.reader()).status == 200);
     {
         auto cli = gw::Store::open(f.cfg.storage.path);
-        REQUIRE((*cli)->record_consent(*gw::Ean18::parse(K1), false, time_point_cast<seconds>(f.clock.utc_now()), "klant").ok());
+        REQUIRE((*cli)
+                    ->record_consent(*gw::Ean18::parse(K1), false,
+                                     time_point_cast<seconds>(f.clock.utc_now()), "klant")
+                    .ok());
     }
     check_error(f.request(f.metingen(q), f.reader()), 403, "geen_toestemming", "no active consent");
     auto listed = f.request("/api/v1/meters", f.reader()).json();
     CHECK(listed.at("meters").as_array().empty());
     CHECK(listed.at("niet_beschikbaar").as_array().size() == 2);
-    check_error(f.request(std::string("/api/v1/metingen?klant_ean=") + K2 + "&meter_ean=" + MC + q, f.reader()), 403,
-                "geen_toestemming", K2);
+    check_error(f.request(std::string("/api/v1/metingen?klant_ean=") + K2 + "&meter_ean=" + MC + q,
+                          f.reader()),
+                403, "geen_toestemming", K2);
     // role: an admin client may not read measurement data
-    check_error(f.request("/api/v1/meters", f.basic("installer", f.admin_secret)), 403, "forbidden", "role admin");
+    check_error(f.request("/api/v1/meters", f.basic("installer", f.admin_secret)), 403, "forbidden",
+                "role admin");
     CHECK(f.request("/api/v1/status", f.basic("installer", f.admin_secret)).status == 200);
 }
 
@@ -340,11 +409,12 @@ TEST_CASE("404 and 405") {
     Fixture f;
     check_error(f.request("/api/v1/nope", f.reader()), 404, "not_found", "no such endpoint");
     check_error(f.request("/", ""), 404, "not_found", "no such endpoint");
-    check_error(f.request(std::string("/api/v1/metingen?klant_ean=") + K1 + "&meter_ean=" + MC + "&start_tijd=2026-11-23T00:00:00Z",
+    check_error(f.request(std::string("/api/v1/metingen?klant_ean=") + K1 + "&meter_ean=" + MC +
+                              "&start_tijd=2026-11-23T00:00:00Z",
                           f.reader()),
                 404, "not_found", "does not belong to klant_ean");
-    check_error(f.request(std::string("/api/v1/metingen?klant_ean=871685900000000066&meter_ean=") + MA +
-                              "&start_tijd=2026-11-23T00:00:00Z",
+    check_error(f.request(std::string("/api/v1/metingen?klant_ean=871685900000000066&meter_ean=") +
+                              MA + "&start_tijd=2026-11-23T00:00:00Z",
                           f.reader()),
                 404, "not_found", "not on this gateway");
     auto post = f.request("/api/v1/meters", f.reader(), "POST");
@@ -359,20 +429,26 @@ TEST_CASE("404 and 405") {
 
 TEST_CASE("413, 414 and 431: oversized requests are refused and the server stays up") {
     Fixture f;
-    check_error(f.request("/api/v1/token", f.reader(), "POST", {}, std::string(10000, 'x')), 413, "payload_too_large", "body");
-    check_error(f.request("/api/v1/meters?klant_ean=" + std::string(5000, '8'), f.reader()), 414, "uri_too_long", "URL");
-    check_error(f.request("/api/v1/meters", f.reader(), "GET", {{"X-Filler", std::string(9000, 'y')}}), 431,
-                "headers_too_large", "headers");
-    check_error(f.request("/api/v1/meters", f.reader(), "GET", {{"X-Filler", std::string(20000, 'y')}}), 431,
-                "headers_too_large", "too large");
-    check_error(f.request("/api/v1/meters?klant_ean=%ZZ", f.reader()), 400, "invalid_parameter", "percent-encoding");
+    check_error(f.request("/api/v1/token", f.reader(), "POST", {}, std::string(10000, 'x')), 413,
+                "payload_too_large", "body");
+    check_error(f.request("/api/v1/meters?klant_ean=" + std::string(5000, '8'), f.reader()), 414,
+                "uri_too_long", "URL");
+    check_error(
+        f.request("/api/v1/meters", f.reader(), "GET", {{"X-Filler", std::string(9000, 'y')}}), 431,
+        "headers_too_large", "headers");
+    check_error(
+        f.request("/api/v1/meters", f.reader(), "GET", {{"X-Filler", std::string(20000, 'y')}}),
+        431, "headers_too_large", "too large");
+    check_error(f.request("/api/v1/meters?klant_ean=%ZZ", f.reader()), 400, "invalid_parameter",
+                "percent-encoding");
     CHECK(f.request("/healthz", "").status == 200);
 }
 
 TEST_CASE("429: login throttling and the per-client rate limit, with Retry-After") {
     SUBCASE("failed logins") {
         Fixture f;
-        for (int i = 0; i < 5; ++i) CHECK(f.request("/api/v1/meters", f.basic("liander", "bad")).status == 401);
+        for (int i = 0; i < 5; ++i)
+            CHECK(f.request("/api/v1/meters", f.basic("liander", "bad")).status == 401);
         auto t = f.request("/api/v1/meters", f.reader());  // even the right password waits now
         check_error(t, 429, "too_many_requests", "too many failed logins");
         CHECK(std::stoi(t.header("Retry-After")) > 0);
@@ -396,21 +472,22 @@ TEST_CASE("503 when storage is unavailable, the process stays up") {
     REQUIRE(sqlite3_open(f.cfg.storage.path.c_str(), &db) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, "DROP TABLE intervals", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
-    check_error(f.request(f.metingen("&start_tijd=2026-11-23T11:50:00Z"), f.reader()), 503, "storage_unavailable",
-                "storage unavailable");
+    check_error(f.request(f.metingen("&start_tijd=2026-11-23T11:50:00Z"), f.reader()), 503,
+                "storage_unavailable", "storage unavailable");
     CHECK(f.request("/healthz", "").status == 200);
 }
 
 TEST_CASE("correlation ids are echoed or generated, and every data access is audited") {
     Fixture f;
-    auto echoed = f.request("/api/v1/meters", f.reader(), "GET", {{"X-Correlation-ID", "0b8e2f6c-1d7a-4f59-9d0e-2b1f3c4d5e6f"}});
+    auto echoed = f.request("/api/v1/meters", f.reader(), "GET",
+                            {{"X-Correlation-ID", "0b8e2f6c-1d7a-4f59-9d0e-2b1f3c4d5e6f"}});
     CHECK(echoed.header("X-Correlation-ID") == "0b8e2f6c-1d7a-4f59-9d0e-2b1f3c4d5e6f");
     auto generated = f.request("/api/v1/meters", f.reader());
     CHECK(generated.header("X-Correlation-ID").size() == 36);
     auto junk = f.request("/api/v1/meters", f.reader(), "GET", {{"X-Correlation-ID", "<script>"}});
     CHECK(junk.header("X-Correlation-ID").size() == 36);
-    f.request(f.metingen("&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z"), f.reader(), "GET",
-              {{"X-Correlation-ID", "pull-42"}});
+    f.request(f.metingen("&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z"),
+              f.reader(), "GET", {{"X-Correlation-ID", "pull-42"}});
     f.on_io([&] { f.api->flush_audit(); });  // rows are batched for up to a second
     auto audit = gw::Store::open(f.cfg.storage.path);
     auto rows = (*audit)->recent_audit(10);
@@ -426,7 +503,9 @@ TEST_CASE("correlation ids are echoed or generated, and every data access is aud
     CHECK(gw::format_utc(*a.window_start) == "2026-11-23T11:50:00Z");
 }
 
-TEST_CASE("TLS: 1.2 and 1.3 only, non-TLS bytes and idle clients do not disturb others, connection bound") {
+TEST_CASE(
+    "TLS: 1.2 and 1.3 only, non-TLS bytes and idle clients do not disturb others, connection "
+    "bound") {
     gw::HttpsLimits limits;
     limits.handshake_timeout = seconds{1};
     Fixture f(100000, limits);
@@ -437,7 +516,8 @@ TEST_CASE("TLS: 1.2 and 1.3 only, non-TLS bytes and idle clients do not disturb 
         SSL_CTX_set_max_proto_version(ctx.native_handle(), max_version);
         SSL_CTX_set_security_level(ctx.native_handle(), 0);
         beast::ssl_stream<beast::tcp_stream> s(cio, ctx);
-        beast::get_lowest_layer(s).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()));
+        beast::get_lowest_layer(s).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()));
         beast::error_code ec;
         s.handshake(asio::ssl::stream_base::client, ec);
         return !ec;
@@ -457,7 +537,8 @@ TEST_CASE("TLS: 1.2 and 1.3 only, non-TLS bytes and idle clients do not disturb 
         CHECK(ec);
     }
     {
-        // An idle client that never handshakes is dropped after the timeout; others are served meanwhile.
+        // An idle client that never handshakes is dropped after the timeout; others are served
+        // meanwhile.
         asio::io_context cio;
         tcp::socket idle(cio);
         idle.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()));
@@ -473,7 +554,8 @@ TEST_CASE("TLS: 1.2 and 1.3 only, non-TLS bytes and idle clients do not disturb 
     {
         asio::io_context cio;
         beast::ssl_stream<beast::tcp_stream> s(cio, f.client_tls);
-        beast::get_lowest_layer(s).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()));
+        beast::get_lowest_layer(s).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()));
         s.handshake(asio::ssl::stream_base::client);
         for (int i = 0; i < 2; ++i) {
             bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/healthz", 11};
@@ -491,7 +573,8 @@ TEST_CASE("at the connection bound the longest-idle connection is closed to admi
     gw::ApiConfig ac = f.cfg.api;
     ac.max_connections = 2;
     ac.max_connections_per_address = 2;
-    auto small = gw::HttpsServer::start(io2, ac, [](const gw::http::Request&) { return gw::http::Response{}; });
+    auto small = gw::HttpsServer::start(
+        io2, ac, [](const gw::http::Request&) { return gw::http::Response{}; });
     REQUIRE(small.ok());
     std::thread t([&] { io2.run_for(seconds{10}); });
     asio::io_context cio;
@@ -500,7 +583,8 @@ TEST_CASE("at the connection bound the longest-idle connection is closed to admi
         auto& sock = beast::get_lowest_layer(*s).socket();
         sock.open(tcp::v4());
         sock.bind(tcp::endpoint(asio::ip::make_address(from), 0));
-        beast::get_lowest_layer(*s).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), (*small)->port()));
+        beast::get_lowest_layer(*s).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), (*small)->port()));
         beast::get_lowest_layer(*s).expires_after(seconds{3});
         return s;
     };
@@ -530,13 +614,16 @@ TEST_CASE("TLS files: missing, not PEM, or a key that does not match the certifi
     asio::ssl::context ctx(asio::ssl::context::tls_server);
     auto missing = gw::configure_tls(ctx, "/nonexistent.crt", GW_TEST_DATA "/tls/server.key");
     REQUIRE_FALSE(missing.ok());
-    CHECK(missing.error().message.find("api.tls_cert \"/nonexistent.crt\": cannot load") != std::string::npos);
+    CHECK(missing.error().message.find("api.tls_cert \"/nonexistent.crt\": cannot load") !=
+          std::string::npos);
     asio::ssl::context ctx2(asio::ssl::context::tls_server);
-    auto not_pem = gw::configure_tls(ctx2, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/cli.toml");
+    auto not_pem =
+        gw::configure_tls(ctx2, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/cli.toml");
     REQUIRE_FALSE(not_pem.ok());
     CHECK(not_pem.error().message.find("api.tls_key") != std::string::npos);
     asio::ssl::context ctx3(asio::ssl::context::tls_server);
-    auto mismatch = gw::configure_tls(ctx3, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/tls/other.key");
+    auto mismatch =
+        gw::configure_tls(ctx3, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/tls/other.key");
     REQUIRE_FALSE(mismatch.ok());
     CHECK(mismatch.error().message.find("does not belong to the certificate") != std::string::npos);
 }

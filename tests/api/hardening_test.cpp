@@ -15,7 +15,7 @@ namespace {
 
 /// Captures what this process writes to stderr (the log) while it lives.
 class StderrCapture {
-public:
+  public:
     explicit StderrCapture(const std::string& file) : file_(file) {
         std::fflush(stderr);
         saved_ = ::dup(STDERR_FILENO);
@@ -29,7 +29,7 @@ public:
         return gw::test::read_file(file_);
     }
 
-private:
+  private:
     void restore() {
         if (saved_ < 0) return;
         std::fflush(stderr);
@@ -49,7 +49,8 @@ std::string request_line(const std::string& target, const std::string& auth) {
 
 TEST_CASE("pipelined requests in one read are all answered, in order") {
     Fixture f;
-    const std::string two = request_line("/api/v1/meters", f.reader()) + request_line("/api/v1/status", f.reader()) +
+    const std::string two = request_line("/api/v1/meters", f.reader()) +
+                            request_line("/api/v1/status", f.reader()) +
                             request_line("/healthz", "");
     auto replies = f.raw(two, 3);
     REQUIRE(replies.size() == 3);
@@ -71,19 +72,27 @@ TEST_CASE("a request without Host is refused with 400 on HTTP/1.1") {
     CHECK(old[0].status == 200);
 }
 
-TEST_CASE("wrong passwords under the operator's name from one address never lock the operator out from another") {
+TEST_CASE(
+    "wrong passwords under the operator's name from one address never lock the operator out from "
+    "another") {
     Fixture f;
-    for (int i = 0; i < 30; ++i) f.request("/api/v1/meters", f.basic("liander", "guess-" + std::to_string(i)), "GET", {}, "", "127.0.0.2");
+    for (int i = 0; i < 30; ++i)
+        f.request("/api/v1/meters", f.basic("liander", "guess-" + std::to_string(i)), "GET", {}, "",
+                  "127.0.0.2");
     auto attacker = f.request("/api/v1/meters", f.reader(), "GET", {}, "", "127.0.0.2");
     check_error(attacker, 429, "too_many_requests", "too many failed logins");
     CHECK(std::stoi(attacker.header("Retry-After")) > 0);
     // The operator, from its own address with no failures, is never refused.
     CHECK(f.request("/api/v1/meters", f.reader(), "GET", {}, "", "127.0.0.1").status == 200);
     // One name guessed from one address is throttled before the address as a whole.
-    for (int i = 0; i < 5; ++i) f.request("/api/v1/meters", f.basic("installer", "guess"), "GET", {}, "", "127.0.0.3");
-    check_error(f.request("/api/v1/meters", f.basic("installer", f.admin_secret), "GET", {}, "", "127.0.0.3"), 429,
-                "too_many_requests", "for this user from this address");
-    CHECK(f.request("/api/v1/status", f.basic("liander", f.reader_secret), "GET", {}, "", "127.0.0.3").status == 200);
+    for (int i = 0; i < 5; ++i)
+        f.request("/api/v1/meters", f.basic("installer", "guess"), "GET", {}, "", "127.0.0.3");
+    check_error(f.request("/api/v1/meters", f.basic("installer", f.admin_secret), "GET", {}, "",
+                          "127.0.0.3"),
+                429, "too_many_requests", "for this user from this address");
+    CHECK(
+        f.request("/api/v1/status", f.basic("liander", f.reader_secret), "GET", {}, "", "127.0.0.3")
+            .status == 200);
 }
 
 TEST_CASE("a login checks every valid secret, and decoys, whichever matches") {
@@ -91,7 +100,8 @@ TEST_CASE("a login checks every valid secret, and decoys, whichever matches") {
     // name exists: count the hash checks of each case.
     gw::Verification old_secret, new_secret, nobody, single;
     const std::string a = gw::hash_secret("old", 1000), b = gw::hash_secret("new", 1000);
-    old_secret.candidates = new_secret.candidates = {{2, "liander", b, {}, {}}, {1, "liander", a, {}, {}}};
+    old_secret.candidates =
+        new_secret.candidates = {{2, "liander", b, {}, {}}, {1, "liander", a, {}, {}}};
     old_secret.password = "old";
     new_secret.password = "new";
     nobody.password = "x";
@@ -126,9 +136,12 @@ TEST_CASE("the log never shows a string that failed as a credential, nor raw con
     CAPTURE(log);
     CHECK(log.find(secret_as_name) == std::string::npos);
     CHECK(log.find("wrong-password") == std::string::npos);
-    CHECK(log.find("unknown client name (" + std::to_string(secret_as_name.size()) + " characters)") != std::string::npos);
-    CHECK(log.find("as \"liander\": wrong secret") != std::string::npos);  // a known name may be named
-    CHECK(log.find("GET /api/v1/nope%0D%0AERROR%20forged") != std::string::npos);  // logged as sent, still encoded
+    CHECK(log.find("unknown client name (" + std::to_string(secret_as_name.size()) +
+                   " characters)") != std::string::npos);
+    CHECK(log.find("as \"liander\": wrong secret") !=
+          std::string::npos);  // a known name may be named
+    CHECK(log.find("GET /api/v1/nope%0D%0AERROR%20forged") !=
+          std::string::npos);  // logged as sent, still encoded
     CHECK(log.find('\x1b') == std::string::npos);
     for (std::size_t i = 0, line = 0; i < log.size(); ++i) {
         if (log[i] == '\n') line = i + 1;
@@ -140,7 +153,8 @@ TEST_CASE("invalid UTF-8 in a request gets 400 with a body that is valid UTF-8 J
     Fixture f;
     for (const std::string bad : {"%C0%AF", "%ED%A0%80", "%FF", "%F4%90%80%80", "%E2%82"}) {
         CAPTURE(bad);
-        auto r = f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&meting_type=" + bad), f.reader());
+        auto r = f.request(f.metingen("&start_tijd=2026-11-23T00:00:00Z&meting_type=" + bad),
+                           f.reader());
         check_error(r, 400, "invalid_parameter", "UTF-8");
         CHECK(gw::valid_utf8(r.body));
     }
@@ -152,7 +166,9 @@ TEST_CASE("invalid UTF-8 in a request gets 400 with a body that is valid UTF-8 J
     CHECK(json::parse(raw[0].body).is_object());
 }
 
-TEST_CASE("failed logins are audited with the address, the known name and the reason, and a flood is bounded") {
+TEST_CASE(
+    "failed logins are audited with the address, the known name and the reason, and a flood is "
+    "bounded") {
     Fixture f;
     f.request("/api/v1/meters", f.basic("liander", "wrong"), "GET", {}, "", "127.0.0.2");
     f.request("/api/v1/meters", f.basic("not-a-client-name", "x"), "GET", {}, "", "127.0.0.2");
@@ -182,7 +198,8 @@ TEST_CASE("failed logins are audited with the address, the known name and the re
     f.on_io([&] { f.api->flush_audit(); });
     rows = *(*store)->recent_audit(1);
     REQUIRE(rows.size() == 1);
-    CHECK(rows[0].detail.find("63 earlier failed login(s) not audited one by one") != std::string::npos);
+    CHECK(rows[0].detail.find("63 earlier failed login(s) not audited one by one") !=
+          std::string::npos);
 }
 
 TEST_CASE("status shows a reader only the meters of customers with consent, an admin sees all") {
@@ -190,7 +207,8 @@ TEST_CASE("status shows a reader only the meters of customers with consent, an a
     auto meters_of = [](const Reply& r) {
         std::set<std::string> out;
         const auto j = r.json();
-        for (const auto& m : j.at("meters").as_array()) out.insert(std::string(m.at("meter_ean").as_string()));
+        for (const auto& m : j.at("meters").as_array())
+            out.insert(std::string(m.at("meter_ean").as_string()));
         return out;
     };
     f.live_meters = {MA, MB, MC};
@@ -208,17 +226,20 @@ TEST_CASE("status names the TLS certificate and warns within 30 days of its expi
     auto s = f.request("/api/v1/status", f.reader()).json();
     CHECK(s.at("tls").at("certificate").as_string() == f.cfg.api.tls_cert);
     CHECK(s.at("tls").at("not_after").as_string() == gw::format_utc(not_after));
-    CHECK(std::string(s.at("tls").at("warning").as_string()).find("expires within 30 days") != std::string::npos);
+    CHECK(std::string(s.at("tls").at("warning").as_string()).find("expires within 30 days") !=
+          std::string::npos);
     f.tls_not_after = not_after + days{100};
     CHECK(f.request("/api/v1/status", f.reader()).json().at("tls").at("warning").is_null());
     f.tls_not_after = gw::SysS{seconds{1'795'435'200}} - days{1};
-    CHECK(std::string(f.request("/api/v1/status", f.reader()).json().at("tls").at("warning").as_string())
+    CHECK(std::string(
+              f.request("/api/v1/status", f.reader()).json().at("tls").at("warning").as_string())
               .find("has expired") != std::string::npos);
 }
 
 TEST_CASE("the certificate's notAfter is read from the loaded certificate") {
     asio::ssl::context ctx(asio::ssl::context::tls_server);
-    REQUIRE(gw::configure_tls(ctx, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/tls/server.key").ok());
+    REQUIRE(gw::configure_tls(ctx, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/tls/server.key")
+                .ok());
     auto not_after = gw::certificate_not_after(ctx);
     REQUIRE(not_after.has_value());
     // What openssl says about the same file: "notAfter=<date>", turned into seconds by date(1).

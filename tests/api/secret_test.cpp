@@ -10,7 +10,9 @@ TEST_CASE("generated secrets are long, URL-safe and distinct") {
     for (int i = 0; i < 50; ++i) {
         const std::string s = gw::generate_secret();
         CHECK(s.size() == 43);
-        CHECK(s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+        CHECK(s.find_first_not_of(
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+              std::string::npos);
         seen.insert(s);
     }
     CHECK(seen.size() == 50);
@@ -40,8 +42,9 @@ TEST_CASE("the default work factor is the slow one") {
 }
 
 TEST_CASE("malformed stored hashes never verify") {
-    for (const char* bad : {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$1000$", "pbkdf2-sha256$abc$c2FsdA$aGFzaA",
-                            "pbkdf2-sha256$0$c2FsdA$aGFzaA", "pbkdf2-sha256$1000$c2FsdA$", "pbkdf2-sha256$1000$!!$aGFzaA",
+    for (const char* bad : {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$1000$",
+                            "pbkdf2-sha256$abc$c2FsdA$aGFzaA", "pbkdf2-sha256$0$c2FsdA$aGFzaA",
+                            "pbkdf2-sha256$1000$c2FsdA$", "pbkdf2-sha256$1000$!!$aGFzaA",
                             "md5$1000$c2FsdA$aGFzaA", "pbkdf2-sha256$99999999999$c2FsdA$aGFzaA"}) {
         CAPTURE(bad);
         CHECK_FALSE(gw::verify_secret("x", bad));

@@ -1,5 +1,6 @@
 // Benchmark (run on demand, under callgrind): instructions per sample and per closed interval.
-// Usage: valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=F aggregate_bench MODE N DIR
+// Usage: valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=F aggregate_bench MODE N
+// DIR
 //   MODE samples:   N samples decoded from register words, turned into samples and aggregated
 //   MODE intervals: N intervals closed and committed to SQLite (one fsync'd transaction each)
 // tests/bench/cpu_bench runs both and prints the figures.
@@ -11,9 +12,9 @@
 #include <string>
 
 #include "gw/aggregation/aggregator.hpp"
-#include "gw/store/store.hpp"
 #include "gw/drivers/decode.hpp"
 #include "gw/drivers/profile.hpp"
+#include "gw/store/store.hpp"
 
 using namespace std::chrono;
 
@@ -51,7 +52,8 @@ int main(int argc, char** argv) {
         for (long i = 0; i < n; ++i) {
             std::optional<gw::Error> err;
             const auto raw = gw::decode_blocks(m.registers, plan, words, err);
-            auto s = gw::make_sample(m, raw, t0 + milliseconds{i * 1000}, s0 + milliseconds{i * 1000});
+            auto s =
+                gw::make_sample(m, raw, t0 + milliseconds{i * 1000}, s0 + milliseconds{i * 1000});
             if (s) agg.add(*s);
         }
         CALLGRIND_STOP_INSTRUMENTATION;
@@ -69,7 +71,8 @@ int main(int argc, char** argv) {
         }
         CALLGRIND_START_INSTRUMENTATION;
         for (auto& c : agg.close_due(t0 + seconds{300 * n + 10}, milliseconds{1500}))
-            (void)(*store)->commit_interval(c.record, c.energy ? &*c.energy : nullptr, true, c.events, t0);
+            (void)(*store)->commit_interval(c.record, c.energy ? &*c.energy : nullptr, true,
+                                            c.events, t0);
         CALLGRIND_STOP_INSTRUMENTATION;
     }
     store->reset();

@@ -37,8 +37,9 @@ int main(int argc, char** argv) {
     }
     std::printf("login_bench: PBKDF2-HMAC-SHA256 at %d iterations\n", gw::k_hash_iterations);
     std::printf("  one hash check: %.1f ms\n", hash_ms / rounds);
-    std::printf("  one Basic login with a cache miss (%d checks, on the API's worker thread): %.1f ms\n",
-                gw::Authenticator::k_min_hash_checks, login_ms / rounds);
+    std::printf(
+        "  one Basic login with a cache miss (%d checks, on the API's worker thread): %.1f ms\n",
+        gw::Authenticator::k_min_hash_checks, login_ms / rounds);
 
     // A login the cache of verified logins answers: the keyed hash, the client and its secrets
     // read from the access file (as on every request), no PBKDF2.
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
         gw::SystemClock clock;
         gw::Authenticator auth(**store, clock, {});
         std::string raw = "liander:" + secret, b64(4 * ((raw.size() + 2) / 3), '\0');
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), reinterpret_cast<const unsigned char*>(raw.data()),
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                        reinterpret_cast<const unsigned char*>(raw.data()),
                         static_cast<int>(raw.size()));
         const std::string header = "Basic " + b64;
         auto first = auth.authenticate(header, "127.0.0.1");

@@ -18,17 +18,24 @@ namespace {
 
 /// RTU bytes of one read of n registers: request 8, reply 5 + 2n, and 3.5 character times of
 /// silence before each frame.
-double rtu_chars(unsigned n) { return 8 + 5 + 2.0 * n + 2 * 3.5; }
-double ms_at(double chars, int baud) { return chars * 11.0 / baud * 1000.0; }  // 8E1: 11 bits a character
+double rtu_chars(unsigned n) {
+    return 8 + 5 + 2.0 * n + 2 * 3.5;
+}
+double ms_at(double chars, int baud) {
+    return chars * 11.0 / baud * 1000.0;
+}  // 8E1: 11 bits a character
 
 }  // namespace
 
 int main(int argc, char** argv) {
     const int seconds_to_run = argc > 1 ? std::atoi(argv[1]) : 5;
-    std::printf("modbus_bench\n\n1. one meter over Modbus TCP on 127.0.0.1 (eastron-sdm630, meter-sim, %d s)\n",
-                seconds_to_run);
+    std::printf(
+        "modbus_bench\n\n1. one meter over Modbus TCP on 127.0.0.1 (eastron-sdm630, meter-sim, %d "
+        "s)\n",
+        seconds_to_run);
     {
-        gw::test::Process sim({GW_METER_SIM, "--tcp", "127.0.0.1:0", "--scenario", "fixed", "--print-s", "0"});
+        gw::test::Process sim(
+            {GW_METER_SIM, "--tcp", "127.0.0.1:0", "--scenario", "fixed", "--print-s", "0"});
         auto line = sim.wait_for_line("listening", seconds{5});
         if (!line) {
             std::fprintf(stderr, "meter-sim did not start\n");
@@ -51,14 +58,18 @@ int main(int argc, char** argv) {
             (r.sample ? ok : failed)++;
         }
         const double s = duration<double>(steady_clock::now() - t0).count();
-        std::printf("   %llu samples (%llu failed) in %.2f s: %.0f samples/s, %.0f us per sample, %zu transactions each\n",
-                    static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed), s, ok / s,
-                    s * 1e6 / static_cast<double>(ok), poller.plan(0).transactions());
+        std::printf(
+            "   %llu samples (%llu failed) in %.2f s: %.0f samples/s, %.0f us per sample, %zu "
+            "transactions each\n",
+            static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed), s, ok / s,
+            s * 1e6 / static_cast<double>(ok), poller.plan(0).transactions());
     }
 
-    std::printf("\n2./3. per profile (gap tolerance 8 registers): transactions and RTU bus time per sample\n");
-    std::printf("   %-20s %5s %6s %6s | %9s %9s | %9s %9s | %s\n", "profile", "reads", "regs", "needed", "9600 ms",
-                "min ms", "19200 ms", "min ms", "overhead");
+    std::printf(
+        "\n2./3. per profile (gap tolerance 8 registers): transactions and RTU bus time per "
+        "sample\n");
+    std::printf("   %-20s %5s %6s %6s | %9s %9s | %9s %9s | %s\n", "profile", "reads", "regs",
+                "needed", "9600 ms", "min ms", "19200 ms", "min ms", "overhead");
     for (const auto& p : gw::builtin_profiles()) {
         gw::MeterConfig m;
         m.registers = p.map;
@@ -69,10 +80,12 @@ int main(int argc, char** argv) {
         double chars = 0;
         for (const auto& b : plan.blocks) chars += rtu_chars(b.count);
         const double min_chars = rtu_chars(needed);
-        std::printf("   %-20s %5zu %6u %6u | %9.1f %9.1f | %9.1f %9.1f | %+.0f%%\n", std::string(p.name).c_str(),
-                    plan.transactions(), plan.registers(), needed, ms_at(chars, 9600), ms_at(min_chars, 9600),
-                    ms_at(chars, 19200), ms_at(min_chars, 19200), (chars / min_chars - 1) * 100);
+        std::printf("   %-20s %5zu %6u %6u | %9.1f %9.1f | %9.1f %9.1f | %+.0f%%\n",
+                    std::string(p.name).c_str(), plan.transactions(), plan.registers(), needed,
+                    ms_at(chars, 9600), ms_at(min_chars, 9600), ms_at(chars, 19200),
+                    ms_at(min_chars, 19200), (chars / min_chars - 1) * 100);
     }
-    std::printf("\n   (bus time excludes the meter's own turnaround, typically 5-50 ms a request)\n");
+    std::printf(
+        "\n   (bus time excludes the meter's own turnaround, typically 5-50 ms a request)\n");
     return 0;
 }

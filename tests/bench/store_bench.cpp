@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     gw::Store& store = **opened;
-    const gw::Ean18 meters[2] = {*gw::Ean18::parse("871685900000000028"), *gw::Ean18::parse("871685900000000035")};
+    const gw::Ean18 meters[2] = {*gw::Ean18::parse("871685900000000028"),
+                                 *gw::Ean18::parse("871685900000000035")};
     const gw::SysS start{seconds{1'795'435'200}};
     constexpr int k_per_day = 288, k_days = 31;
 
@@ -35,7 +36,9 @@ int main(int argc, char** argv) {
             r.samples = 300;
             r.coverage = 1.0;
             gw::EnergyReading e{m, r.end, 1e6 + i, 2e6 + i, 3e5, 4e5};
-            if (auto st = store.commit_interval(r, &e, true, {}, gw::SysMs{r.end.time_since_epoch()}); !st) {
+            if (auto st =
+                    store.commit_interval(r, &e, true, {}, gw::SysMs{r.end.time_since_epoch()});
+                !st) {
                 std::fprintf(stderr, "store_bench: %s\n", st.error().message.c_str());
                 return 1;
             }
@@ -59,9 +62,11 @@ int main(int argc, char** argv) {
     const auto stats = store.stats();
 
     std::printf("store_bench: %s\n", path.c_str());
-    std::printf("  write: %d intervals (2 meters x 31 days x 288), one fsync'd transaction each\n", writes);
+    std::printf("  write: %d intervals (2 meters x 31 days x 288), one fsync'd transaction each\n",
+                writes);
     std::printf("         %.1f s total, %.2f ms per interval, %.0f intervals/s\n",
-                duration<double>(t1 - t0).count(), duration<double, std::milli>(t1 - t0).count() / writes,
+                duration<double>(t1 - t0).count(),
+                duration<double, std::milli>(t1 - t0).count() / writes,
                 writes / duration<double>(t1 - t0).count());
     std::printf("  read one day   (%zu rows): %.0f us\n", day_rows, day_us);
     std::printf("  read the month (%zu rows): %.0f us\n", month_rows, month_us);

@@ -81,7 +81,9 @@ const gw::RegisterMap* lookup(std::string_view name) {
     return p ? &p->map : nullptr;
 }
 
-gw::ConfigResult parse(const std::string& text) { return gw::parse_config(text, "test.toml", lookup); }
+gw::ConfigResult parse(const std::string& text) {
+    return gw::parse_config(text, "test.toml", lookup);
+}
 
 std::string replace(std::string text, const std::string& from, const std::string& to) {
     const auto pos = text.find(from);
@@ -156,25 +158,31 @@ TEST_CASE("syntax errors name the line") {
 TEST_CASE("a missing file is an error naming the file") {
     auto r = gw::load_config("/nonexistent/gateway.toml", lookup);
     REQUIRE(r.errors.size() == 1);
-    CHECK(contains(r.errors[0].str(), "/nonexistent/gateway.toml: cannot read the configuration file"));
+    CHECK(contains(r.errors[0].str(),
+                   "/nonexistent/gateway.toml: cannot read the configuration file"));
 }
 
 TEST_CASE("unknown keys are errors, with the nearest known key suggested") {
-    const std::string e = only_error(replace(k_valid, "unit_id = 1\nprofile = \"eastron", "unit_id = 1\npol_ms = 5\nprofile = \"eastron"));
+    const std::string e = only_error(replace(k_valid, "unit_id = 1\nprofile = \"eastron",
+                                             "unit_id = 1\npol_ms = 5\nprofile = \"eastron"));
     CHECK(contains(e, "meter[0].pol_ms: unknown key (did you mean \"poll_ms\"?)"));
     CHECK(contains(only_error(std::string(k_valid) + "\n[extra]\nx = 1\n"), "extra: unknown key"));
-    CHECK(contains(only_error(replace(k_valid, "retention_days = 31", "retention_days = 31\nretension = 2")),
-                   "storage.retension: unknown key"));
+    CHECK(contains(
+        only_error(replace(k_valid, "retention_days = 31", "retention_days = 31\nretension = 2")),
+        "storage.retension: unknown key"));
 }
 
 TEST_CASE("missing sections and keys say what was expected") {
-    CHECK(contains(only_error(replace(k_valid, "[storage]\npath = \"/tmp/gw.db\"\nretention_days = 31\n", "")),
-                   "storage: missing; expected a [storage] section"));
-    CHECK(contains(only_error(replace(k_valid, "id = \"site-0001\"\n", "")), "gateway.id: missing; expected"));
+    CHECK(contains(
+        only_error(replace(k_valid, "[storage]\npath = \"/tmp/gw.db\"\nretention_days = 31\n", "")),
+        "storage: missing; expected a [storage] section"));
+    CHECK(contains(only_error(replace(k_valid, "id = \"site-0001\"\n", "")),
+                   "gateway.id: missing; expected"));
     CHECK(contains(only_error(replace(k_valid, "host = \"192.0.2.20\"\n", "")),
                    "link[1].host: missing; expected a host name or IP address"));
-    CHECK(contains(only_error(replace(k_valid, "meter_type = \"overdrachtspunt\"\n", "")),
-                   "meter[1].meter_type: missing; expected one of bruto_productie | overdrachtspunt"));
+    CHECK(contains(
+        only_error(replace(k_valid, "meter_type = \"overdrachtspunt\"\n", "")),
+        "meter[1].meter_type: missing; expected one of bruto_productie | overdrachtspunt"));
 }
 
 TEST_CASE("wrong types and out-of-range values") {
@@ -186,50 +194,68 @@ TEST_CASE("wrong types and out-of-range values") {
                    "gateway.interval_s: expected a whole number of seconds that divides 3600"));
     CHECK(contains(only_error(replace(k_valid, "trust_clock = false", "trust_clock = \"no\"")),
                    "gateway.trust_clock: expected true or false"));
-    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = 0")), "meter[1].ct_ratio: expected a number greater than 0"));
-    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = -2.5")), "meter[1].ct_ratio"));
-    CHECK(contains(only_error(replace(k_valid, "port = 502", "port = 70000")), "link[1].port: expected an integer from 1 to 65535"));
-    CHECK(contains(only_error(replace(k_valid, "baud = 19200", "baud = 19201")), "link[0].baud: expected one of 1200"));
+    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = 0")),
+                   "meter[1].ct_ratio: expected a number greater than 0"));
+    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = -2.5")),
+                   "meter[1].ct_ratio"));
+    CHECK(contains(only_error(replace(k_valid, "port = 502", "port = 70000")),
+                   "link[1].port: expected an integer from 1 to 65535"));
+    CHECK(contains(only_error(replace(k_valid, "baud = 19200", "baud = 19201")),
+                   "link[0].baud: expected one of 1200"));
     CHECK(contains(only_error(replace(k_valid, "listen = \"0.0.0.0:8443\"", "listen = \"8443\"")),
                    "api.listen: expected host:port"));
-    CHECK(contains(only_error(replace(k_valid, "link = \"rs485-1\"\nunit_id = 1", "link = \"rs485-1\"\nunit_id = 0")),
+    CHECK(contains(only_error(replace(k_valid, "link = \"rs485-1\"\nunit_id = 1",
+                                      "link = \"rs485-1\"\nunit_id = 0")),
                    "meter[0].unit_id: expected an integer from 1 to 247"));
 }
 
 TEST_CASE("unit id 0 is allowed on TCP") {
-    auto r = parse(replace(k_valid, "unit_id = 1\nprofile = \"custom\"", "unit_id = 0\nprofile = \"custom\""));
+    auto r = parse(
+        replace(k_valid, "unit_id = 1\nprofile = \"custom\"", "unit_id = 0\nprofile = \"custom\""));
     CHECK(r.config.has_value());
 }
 
 TEST_CASE("enumerations list their choices") {
-    CHECK(contains(only_error(replace(k_valid, "sign = \"export_positive\"", "sign = \"export\"")),
-                   "meter[1].sign: expected one of import_positive | export_positive, got \"export\""));
+    CHECK(contains(
+        only_error(replace(k_valid, "sign = \"export_positive\"", "sign = \"export\"")),
+        "meter[1].sign: expected one of import_positive | export_positive, got \"export\""));
     CHECK(contains(only_error(replace(k_valid, "log_level = \"info\"", "log_level = \"verbose\"")),
                    "gateway.log_level: expected one of error | warn | info | debug"));
-    CHECK(contains(only_error(replace(k_valid, "parity = \"E\"", "parity = \"even\"")), "link[0].parity: expected one of N | E | O"));
+    CHECK(contains(only_error(replace(k_valid, "parity = \"E\"", "parity = \"even\"")),
+                   "link[0].parity: expected one of N | E | O"));
 }
 
 TEST_CASE("EANs are checked") {
-    CHECK(contains(only_error(replace(k_valid, "meter_ean = \"871685900000000028\"", "meter_ean = \"871685900000000029\"")),
-                   "meter[0].meter_ean: \"871685900000000029\" is not a valid EAN-18: check digit is 9, expected 8"));
-    CHECK(contains(only_error(replace(k_valid, "name = \"Zonnepark De Hoeve\"", "name = \"Zonnepark De Hoeve\"\n[[customer]]\nklant_ean = \"8716\"")),
-                   "customer[1].klant_ean: \"8716\" is not a valid EAN-18: must be 18 digits"));
+    CHECK(contains(only_error(replace(k_valid, "meter_ean = \"871685900000000028\"",
+                                      "meter_ean = \"871685900000000029\"")),
+                   "meter[0].meter_ean: \"871685900000000029\" is not a valid EAN-18: check digit "
+                   "is 9, expected 8"));
+    CHECK(contains(
+        only_error(replace(k_valid, "name = \"Zonnepark De Hoeve\"",
+                           "name = \"Zonnepark De Hoeve\"\n[[customer]]\nklant_ean = \"8716\"")),
+        "customer[1].klant_ean: \"8716\" is not a valid EAN-18: must be 18 digits"));
 }
 
 TEST_CASE("duplicates and dangling references") {
     auto dup_link = parse(replace(k_valid, "id = \"lan\"", "id = \"rs485-1\""));
     REQUIRE(dup_link.errors.size() == 2);
     CHECK(contains(dup_link.errors[0].str(), "link[1].id: \"rs485-1\" is already used by link[0]"));
-    CHECK(contains(dup_link.errors[1].str(), "meter[1].link: no [[link]] with id = \"lan\""));  // "lan" is gone now
-    auto r = parse(replace(k_valid, "meter_ean = \"871685900000000035\"", "meter_ean = \"871685900000000028\""));
+    CHECK(contains(dup_link.errors[1].str(),
+                   "meter[1].link: no [[link]] with id = \"lan\""));  // "lan" is gone now
+    auto r = parse(replace(k_valid, "meter_ean = \"871685900000000035\"",
+                           "meter_ean = \"871685900000000028\""));
     REQUIRE(r.errors.size() == 1);
-    CHECK(contains(r.errors[0].str(), "meter[1].meter_ean: \"871685900000000028\" is already used by meter[0]"));
+    CHECK(contains(r.errors[0].str(),
+                   "meter[1].meter_ean: \"871685900000000028\" is already used by meter[0]"));
     CHECK(contains(only_error(replace(k_valid, "link = \"lan\"", "link = \"lan2\"")),
                    "meter[1].link: no [[link]] with id = \"lan2\" is configured"));
-    CHECK(contains(only_error(replace(k_valid, "klant_ean = \"871685900000000011\"\nmeter_type = \"overdrachtspunt\"",
-                                      "klant_ean = \"871685900000000042\"\nmeter_type = \"overdrachtspunt\"")),
-                   "meter[1].klant_ean: no [[customer]] with klant_ean = \"871685900000000042\""));
-    CHECK(contains(only_error(replace(k_valid, "link = \"lan\"\nunit_id = 1", "link = \"rs485-1\"\nunit_id = 1")),
+    CHECK(contains(
+        only_error(replace(k_valid,
+                           "klant_ean = \"871685900000000011\"\nmeter_type = \"overdrachtspunt\"",
+                           "klant_ean = \"871685900000000042\"\nmeter_type = \"overdrachtspunt\"")),
+        "meter[1].klant_ean: no [[customer]] with klant_ean = \"871685900000000042\""));
+    CHECK(contains(only_error(replace(k_valid, "link = \"lan\"\nunit_id = 1",
+                                      "link = \"rs485-1\"\nunit_id = 1")),
                    "meter[1].unit_id: \"rs485-1/1\" is already used by meter[0]"));
 }
 
@@ -241,39 +267,60 @@ TEST_CASE("keys that belong to the other link type") {
 }
 
 TEST_CASE("profiles and custom register maps") {
-    CHECK(contains(only_error(replace(k_valid, "profile = \"eastron-sdm630\"", "profile = \"eastron-sdm999\"")),
+    CHECK(contains(only_error(replace(k_valid, "profile = \"eastron-sdm630\"",
+                                      "profile = \"eastron-sdm999\"")),
                    "meter[0].profile: unknown profile \"eastron-sdm999\""));
-    CHECK(contains(only_error(replace(k_valid, "p_total  = { address = 0,  type = \"float32\", function = \"input\", word_order = \"big\", scale = 1.0 }\n", "")),
-                   "meter[1].registers.p_total: missing; expected p_total or all of p_l1, p_l2, p_l3"));
-    CHECK(contains(only_error(replace(k_valid, "u_l3n    = { address = 8,  type = \"float32\", function = \"input\" }\n", "")),
-                   "meter[1].registers.u_l1n: missing"));
+    CHECK(contains(
+        only_error(replace(k_valid,
+                           "p_total  = { address = 0,  type = \"float32\", function = \"input\", "
+                           "word_order = \"big\", scale = 1.0 }\n",
+                           "")),
+        "meter[1].registers.p_total: missing; expected p_total or all of p_l1, p_l2, p_l3"));
+    CHECK(contains(
+        only_error(
+            replace(k_valid,
+                    "u_l3n    = { address = 8,  type = \"float32\", function = \"input\" }\n", "")),
+        "meter[1].registers.u_l1n: missing"));
     CHECK(contains(only_error(replace(k_valid, "type = \"uint32\"", "type = \"uint33\"")),
                    "meter[1].registers.e_import.type: expected one of int16 uint16"));
     CHECK(contains(only_error(replace(k_valid, "function = \"holding\"", "function = \"coil\"")),
                    "meter[1].registers.e_import.function: expected one of holding | input"));
-    CHECK(contains(only_error(replace(k_valid, "e_import = {", "p_totl = {")), "meter[1].registers.p_totl: unknown register name"));
-    CHECK(contains(only_error(replace(k_valid, "scale_pow10 = -1", "scale_pow10 = -1, scale = 0.1")),
-                   "give either scale or scale_pow10, not both"));
-    CHECK(contains(only_error(replace(k_valid, "address = 10,", "address = 65535,")), "the value runs past register 65535"));
+    CHECK(contains(only_error(replace(k_valid, "e_import = {", "p_totl = {")),
+                   "meter[1].registers.p_totl: unknown register name"));
+    CHECK(
+        contains(only_error(replace(k_valid, "scale_pow10 = -1", "scale_pow10 = -1, scale = 0.1")),
+                 "give either scale or scale_pow10, not both"));
+    CHECK(contains(only_error(replace(k_valid, "address = 10,", "address = 65535,")),
+                   "the value runs past register 65535"));
     auto typo = parse(replace(k_valid, "address = 10,", "adress = 10,"));
     REQUIRE(typo.errors.size() == 2);
-    CHECK(contains(typo.errors[0].str(), "registers.e_import.address: missing; expected an integer from 0 to 65535"));
-    CHECK(contains(typo.errors[1].str(), "registers.e_import.adress: unknown key (did you mean \"address\"?)"));
-    CHECK(contains(only_error(replace(k_valid, "profile = \"eastron-sdm630\"", "profile = \"eastron-sdm630\"\n[meter.registers]\np_total = { address = 0, type = \"float32\" }")),
+    CHECK(contains(typo.errors[0].str(),
+                   "registers.e_import.address: missing; expected an integer from 0 to 65535"));
+    CHECK(contains(typo.errors[1].str(),
+                   "registers.e_import.adress: unknown key (did you mean \"address\"?)"));
+    CHECK(contains(only_error(replace(k_valid, "profile = \"eastron-sdm630\"",
+                                      "profile = \"eastron-sdm630\"\n[meter.registers]\np_total = "
+                                      "{ address = 0, type = \"float32\" }")),
                    "meter[0].registers: only allowed with profile = \"custom\""));
-    // Without the [meter.registers] header the entries land in [[meter]] itself: each is unknown there.
+    // Without the [meter.registers] header the entries land in [[meter]] itself: each is unknown
+    // there.
     auto r = parse(replace(k_valid, "[meter.registers]\n", ""));
     CHECK(r.errors.size() == 7);
-    CHECK(std::any_of(r.errors.begin(), r.errors.end(),
-                      [](const gw::Diagnostic& d) { return d.key == "meter[1].p_total" && contains(d.message, "unknown key"); }));
+    CHECK(std::any_of(r.errors.begin(), r.errors.end(), [](const gw::Diagnostic& d) {
+        return d.key == "meter[1].p_total" && contains(d.message, "unknown key");
+    }));
 }
 
 TEST_CASE("voltage mode and averaging method must be possible with the meter's registers") {
-    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = 40\nvoltage = \"phase_to_phase\"")),
+    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40",
+                                      "ct_ratio = 40\nvoltage = \"phase_to_phase\"")),
                    "meter[1].voltage: profile \"custom\" has no phase_to_phase voltage registers"));
-    CHECK(contains(only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = 40\nmethod = \"energy\"")),
-                   "meter[1].method: \"energy\" needs both e_import and e_export registers"));
-    auto ok = parse(replace(k_valid, "profile = \"eastron-sdm630\"", "profile = \"eastron-sdm630\"\nmethod = \"energy\"\nvoltage = \"phase_to_phase\""));
+    CHECK(contains(
+        only_error(replace(k_valid, "ct_ratio = 40", "ct_ratio = 40\nmethod = \"energy\"")),
+        "meter[1].method: \"energy\" needs both e_import and e_export registers"));
+    auto ok = parse(
+        replace(k_valid, "profile = \"eastron-sdm630\"",
+                "profile = \"eastron-sdm630\"\nmethod = \"energy\"\nvoltage = \"phase_to_phase\""));
     REQUIRE(ok.config.has_value());
     CHECK(ok.config->meters[0].method == gw::AveragingMethod::energy);
 }
@@ -290,19 +337,24 @@ TEST_CASE("a meter without phase-to-neutral registers defaults to phase-to-phase
 }
 
 TEST_CASE("MQTT settings") {
-    CHECK(contains(only_error(replace(k_valid, "uri = \"ssl://broker.example.net:8883\"", "uri = \"http://broker:80\"")),
+    CHECK(contains(only_error(replace(k_valid, "uri = \"ssl://broker.example.net:8883\"",
+                                      "uri = \"http://broker:80\"")),
                    "mqtt.uri: expected tcp://host:port or ssl://host:port"));
     CHECK(contains(only_error(replace(k_valid, "username = \"site-0001\"\n", "")),
                    "mqtt.password_file: a password needs a username"));
-    CHECK(contains(only_error(replace(k_valid, "ca_file = \"/etc/gw/ca.crt\"", "ca_file = \"/etc/gw/ca.crt\"\ncert_file = \"/c\"")),
+    CHECK(contains(only_error(replace(k_valid, "ca_file = \"/etc/gw/ca.crt\"",
+                                      "ca_file = \"/etc/gw/ca.crt\"\ncert_file = \"/c\"")),
                    "mqtt.key_file: missing; expected a client certificate needs both"));
-    CHECK(contains(only_error(replace(k_valid, "uri = \"ssl://", "topic_prefix = \"a/#\"\nuri = \"ssl://")), "mqtt.topic_prefix"));
+    CHECK(contains(
+        only_error(replace(k_valid, "uri = \"ssl://", "topic_prefix = \"a/#\"\nuri = \"ssl://")),
+        "mqtt.topic_prefix"));
     // disabled: no other key is needed
-    auto r = parse(replace(replace(replace(replace(replace(k_valid, "enabled = true", "enabled = false"),
-                                                   "uri = \"ssl://broker.example.net:8883\"\n", ""),
-                                           "username = \"site-0001\"\n", ""),
-                                   "password_file = \"/etc/gw/mqtt.secret\"\n", ""),
-                           "ca_file = \"/etc/gw/ca.crt\"\n", ""));
+    auto r =
+        parse(replace(replace(replace(replace(replace(k_valid, "enabled = true", "enabled = false"),
+                                              "uri = \"ssl://broker.example.net:8883\"\n", ""),
+                                      "username = \"site-0001\"\n", ""),
+                              "password_file = \"/etc/gw/mqtt.secret\"\n", ""),
+                      "ca_file = \"/etc/gw/ca.crt\"\n", ""));
     REQUIRE(r.config.has_value());
     CHECK_FALSE(r.config->mqtt.enabled);
     // and with the whole section absent MQTT is off
@@ -311,7 +363,8 @@ TEST_CASE("MQTT settings") {
 }
 
 TEST_CASE("poll period must fit the interval") {
-    CHECK(contains(only_error(replace(replace(k_valid, "interval_s = 300", "interval_s = 10"), "profile = \"eastron-sdm630\"",
+    CHECK(contains(only_error(replace(replace(k_valid, "interval_s = 300", "interval_s = 10"),
+                                      "profile = \"eastron-sdm630\"",
                                       "profile = \"eastron-sdm630\"\npoll_ms = 20000")),
                    "meter[0].poll_ms: must not be longer than gateway.interval_s"));
 }
@@ -329,8 +382,9 @@ TEST_CASE("all errors are reported at once, in file order") {
     CHECK(contains(r.errors[1].key, "link[1].port"));
     CHECK(contains(r.errors[2].key, "meter[1].sign"));
     CHECK(contains(r.errors[3].key, "meter[1].registers.e_import.type"));
-    CHECK(std::is_sorted(r.errors.begin(), r.errors.end(),
-                         [](const gw::Diagnostic& a, const gw::Diagnostic& b) { return a.line < b.line; }));
+    CHECK(std::is_sorted(
+        r.errors.begin(), r.errors.end(),
+        [](const gw::Diagnostic& a, const gw::Diagnostic& b) { return a.line < b.line; }));
     for (const auto& e : r.errors) CHECK(e.line > 0);
 }
 
@@ -343,6 +397,7 @@ TEST_CASE("referenced files that are missing are reported") {
     auto missing = gw::check_referenced_files(*r.config);
     std::vector<std::string> keys;
     for (const auto& d : missing) keys.push_back(d.key);
-    CHECK(keys == std::vector<std::string>{"api.tls_key", "mqtt.password_file", "mqtt.ca_file", "link[0].device"});
+    CHECK(keys == std::vector<std::string>{"api.tls_key", "mqtt.password_file", "mqtt.ca_file",
+                                           "link[0].device"});
     CHECK(contains(missing[0].str(), "\"/etc/gw/server.key\" does not exist"));
 }

@@ -30,7 +30,9 @@ TEST_CASE("every wrong check digit is rejected with the expected digit named") {
         text += d;
         auto e = Ean18::parse(text);
         CHECK(e.ok() == (d == '1'));
-        if (d != '1') CHECK(e.error().message == std::string("check digit is ") + d + ", expected 1 (GS1 mod-10)");
+        if (d != '1')
+            CHECK(e.error().message ==
+                  std::string("check digit is ") + d + ", expected 1 (GS1 mod-10)");
     }
 }
 
@@ -40,8 +42,12 @@ TEST_CASE("malformed EANs are rejected with a reason") {
         REQUIRE_FALSE(e.ok());
         CHECK(e.error().message == "must be 18 digits, got 17 characters");
     }
-    SUBCASE("too long") { CHECK_FALSE(Ean18::parse("8716859000000000110").ok()); }
-    SUBCASE("empty") { CHECK_FALSE(Ean18::parse("").ok()); }
+    SUBCASE("too long") {
+        CHECK_FALSE(Ean18::parse("8716859000000000110").ok());
+    }
+    SUBCASE("empty") {
+        CHECK_FALSE(Ean18::parse("").ok());
+    }
     SUBCASE("letters") {
         auto e = Ean18::parse("87168590000000001A");
         REQUIRE_FALSE(e.ok());
@@ -51,5 +57,7 @@ TEST_CASE("malformed EANs are rejected with a reason") {
         CHECK_FALSE(Ean18::parse(" 71685900000000011").ok());
         CHECK_FALSE(Ean18::parse("-71685900000000011").ok());
     }
-    SUBCASE("a transposition of two digits is caught") { CHECK_FALSE(Ean18::parse("781685900000000011").ok()); }
+    SUBCASE("a transposition of two digits is caught") {
+        CHECK_FALSE(Ean18::parse("781685900000000011").ok());
+    }
 }

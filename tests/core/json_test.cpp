@@ -40,14 +40,17 @@ TEST_CASE("numbers are never written in exponent notation") {
 
 TEST_CASE("strings: escaped, and valid UTF-8 whatever comes in") {
     gw::JsonWriter w;
-    w.array().string("quote \" backslash \\ newline \n tab \t bell \a del \x7f").string("caf\xc3\xa9");
+    w.array()
+        .string("quote \" backslash \\ newline \n tab \t bell \a del \x7f")
+        .string("caf\xc3\xa9");
     w.string("\xff \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82").end();
     const std::string& out = w.str();
     CHECK(gw::valid_utf8(out));
     const auto v = json::parse(out).as_array();
     CHECK(v[0].as_string() == "quote \" backslash \\ newline \n tab \t bell \a del \x7f");
     CHECK(v[1].as_string() == "caf\xc3\xa9");
-    CHECK(v[2].as_string().find("\xef\xbf\xbd") != json::string::npos);  // U+FFFD for what was invalid
+    CHECK(v[2].as_string().find("\xef\xbf\xbd") !=
+          json::string::npos);  // U+FFFD for what was invalid
 }
 
 TEST_CASE("strict UTF-8: overlong forms, surrogates and code points above U+10FFFF are invalid") {
@@ -58,7 +61,7 @@ TEST_CASE("strict UTF-8: overlong forms, surrogates and code points above U+10FF
     CHECK_FALSE(gw::valid_utf8("\xed\xa0\x80"));             // a surrogate
     CHECK_FALSE(gw::valid_utf8("\xf4\x90\x80\x80"));         // above U+10FFFF
     CHECK_FALSE(gw::valid_utf8("\xff"));
-    CHECK_FALSE(gw::valid_utf8("\xe2\x82"));                 // cut short
+    CHECK_FALSE(gw::valid_utf8("\xe2\x82"));  // cut short
 }
 
 TEST_CASE("log-safe text escapes control characters and cuts long text") {

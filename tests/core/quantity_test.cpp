@@ -26,7 +26,8 @@ TEST_CASE("round half away from zero") {
     CHECK(gw::round_half_away(-0.5, 0) == -1);
     CHECK(gw::round_half_away(2.4999, 0) == 2);
     CHECK(gw::round_half_away(-2.4999, 0) == -2);
-    CHECK(gw::round_half_away(231.35, 1) == doctest::Approx(231.4));  // 231.35 is 231.349999... in binary
+    CHECK(gw::round_half_away(231.35, 1) ==
+          doctest::Approx(231.4));  // 231.35 is 231.349999... in binary
     CHECK(gw::round_half_away(-231.35, 1) == doctest::Approx(-231.4));
     CHECK(gw::round_half_away(231.34, 1) == doctest::Approx(231.3));
     CHECK(gw::round_half_away(0.05, 1) == doctest::Approx(0.1));

@@ -14,7 +14,9 @@ SysMs at(const char* text) {
     REQUIRE_MESSAGE(t.ok(), text);
     return *t;
 }
-SysS at_s(const char* text) { return time_point_cast<seconds>(at(text)); }
+SysS at_s(const char* text) {
+    return time_point_cast<seconds>(at(text));
+}
 }  // namespace
 
 TEST_CASE("valid interval lengths divide an hour") {
@@ -24,7 +26,8 @@ TEST_CASE("valid interval lengths divide an hour") {
 
 TEST_CASE("a time belongs to the interval stamped with the next boundary") {
     IntervalGrid g(300);
-    CHECK(g.end_of(at("2026-11-23T11:50:00Z")) == at_s("2026-11-23T11:55:00Z"));  // a start belongs to its interval
+    CHECK(g.end_of(at("2026-11-23T11:50:00Z")) ==
+          at_s("2026-11-23T11:55:00Z"));  // a start belongs to its interval
     CHECK(g.end_of(at("2026-11-23T11:54:59.999Z")) == at_s("2026-11-23T11:55:00Z"));
     CHECK(g.end_of(at("2026-11-23T11:55:00Z")) == at_s("2026-11-23T12:00:00Z"));
     CHECK(g.end_of(at("2026-11-23T11:52:31.5Z")) == at_s("2026-11-23T11:55:00Z"));
@@ -76,10 +79,11 @@ TEST_CASE("naive and malformed times are refused with a reason") {
     auto naive = gw::parse_utc("2026-11-23T11:55:00");
     REQUIRE_FALSE(naive.ok());
     CHECK(naive.error().message.find("no zone") != std::string::npos);
-    for (const char* bad : {"", "yesterday", "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                            "2026-11-23T24:00:00Z", "2026-11-23T11:60:00Z", "2026-11-23T11:55:00+25:00",
-                            "2026-11-23T11:55:00ZZ", "2026-11-23T11:55:00.Z", "2026-11-23T11:55:00 Z",
-                            "1700000000", "2026-11-23T11:55:00+1"}) {
+    for (const char* bad :
+         {"", "yesterday", "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+          "2026-11-23T24:00:00Z", "2026-11-23T11:60:00Z", "2026-11-23T11:55:00+25:00",
+          "2026-11-23T11:55:00ZZ", "2026-11-23T11:55:00.Z", "2026-11-23T11:55:00 Z", "1700000000",
+          "2026-11-23T11:55:00+1"}) {
         CAPTURE(bad);
         CHECK_FALSE(gw::parse_utc(bad).ok());
     }

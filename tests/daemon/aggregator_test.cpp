@@ -3,8 +3,8 @@
 
 #include "gw/aggregation/aggregator.hpp"
 #include "gw/core/clock.hpp"
-#include "gw/drivers/profile.hpp"
 #include "gw/core/quantity.hpp"
+#include "gw/drivers/profile.hpp"
 
 using namespace std::chrono;
 using gw::ClosedInterval;
@@ -32,11 +32,13 @@ struct Script {
     gw::ManualClock clock{SysMs{k_t0.time_since_epoch()}};
     std::vector<ClosedInterval> closed;
 
-    explicit Script(gw::MeterConfig cfg, int interval_s = 300) : m(std::move(cfg)), agg(m, interval_s) {}
+    explicit Script(gw::MeterConfig cfg, int interval_s = 300)
+        : m(std::move(cfg)), agg(m, interval_s) {}
 
     /// A sample at `offset` after 12:00:00Z (the clock is moved there first).
     void at(milliseconds offset, double p_w, double u = 230.0, double q = 0.0,
-            std::optional<double> e_imp = std::nullopt, std::optional<double> e_exp = std::nullopt) {
+            std::optional<double> e_imp = std::nullopt,
+            std::optional<double> e_exp = std::nullopt) {
         const auto target = SysMs{k_t0.time_since_epoch()} + offset;
         clock.advance(target - clock.utc_now());
         Sample s;
@@ -55,7 +57,8 @@ struct Script {
         close();
     }
     void close() {
-        for (auto& c : agg.close_due(clock.utc_now(), milliseconds{m.poll_ms + 500})) closed.push_back(std::move(c));
+        for (auto& c : agg.close_due(clock.utc_now(), milliseconds{m.poll_ms + 500}))
+            closed.push_back(std::move(c));
     }
     const gw::IntervalRecord& only() {
         REQUIRE(closed.size() == 1);
@@ -85,7 +88,8 @@ TEST_CASE("the mean is time-weighted: each sample holds until the next") {
     Script s(meter(60'000));
     // 60 s apart: 1000 W for four minutes, then 4000 W for one minute.
     for (int i = 0; i < 5; ++i) s.at(minutes{i}, i < 4 ? 1000.0 : 4000.0);
-    s.at(minutes{5}, 0.0);  // the next interval's first sample ends the hold exactly at the boundary
+    s.at(minutes{5},
+         0.0);  // the next interval's first sample ends the hold exactly at the boundary
     s.until(minutes{6} + seconds{1});
     REQUIRE(s.closed.size() >= 1);
     CHECK(*s.closed[0].record.p_w == 1600.0);
@@ -103,7 +107,7 @@ TEST_CASE("the mean is time-weighted: each sample holds until the next") {
 TEST_CASE("a held span is clipped at the boundary and counts on both sides") {
     Script s(meter(1000));
     s.at(seconds{150}, 1000.0);
-    s.at(milliseconds{299'500}, 7000.0);   // holds 0.5 s here and 0.5 s in the next interval
+    s.at(milliseconds{299'500}, 7000.0);  // holds 0.5 s here and 0.5 s in the next interval
     s.at(milliseconds{300'500}, 7000.0);
     s.until(seconds{302});
     REQUIRE(s.closed.size() == 1);
@@ -115,7 +119,8 @@ TEST_CASE("a held span is clipped at the boundary and counts on both sides") {
     s.until(seconds{602});
     REQUIRE(s.closed.size() == 2);
     CHECK(s.closed[1].record.samples == 1);
-    CHECK(s.closed[1].record.coverage == doctest::Approx((0.5 + 3.0) / 300));  // 0.5 s from before + its own 3 s
+    CHECK(s.closed[1].record.coverage ==
+          doctest::Approx((0.5 + 3.0) / 300));  // 0.5 s from before + its own 3 s
 }
 
 TEST_CASE("gaps lower the coverage, quality follows the 90 % threshold") {
@@ -126,7 +131,8 @@ TEST_CASE("gaps lower the coverage, quality follows the 90 % threshold") {
         s.until(seconds{302});
         const auto& r = s.only();
         CHECK(r.samples == 200);
-        CHECK(r.coverage == doctest::Approx(202.0 / 300.0));  // the last sample before the gap holds 3 s
+        CHECK(r.coverage ==
+              doctest::Approx(202.0 / 300.0));  // the last sample before the gap holds 3 s
         CHECK(r.quality == gw::Quality::onvolledig);
         CHECK(*r.p_w == doctest::Approx((500.0 * 102 + 1500.0 * 100) / 202));
     }
@@ -175,9 +181,11 @@ TEST_CASE("sign convention and CT/VT ratios, from raw registers to the stored me
     Script s(m);
     for (int i = 0; i < 300; ++i) {
         gw::RawValues raw{};
-        raw[static_cast<std::size_t>(gw::Reg::p_total)] = 1234.5;  // secondary W, the meter's export as +
+        raw[static_cast<std::size_t>(gw::Reg::p_total)] =
+            1234.5;  // secondary W, the meter's export as +
         raw[static_cast<std::size_t>(gw::Reg::q_total)] = -10.0;
-        for (auto r : {gw::Reg::u_l1n, gw::Reg::u_l2n, gw::Reg::u_l3n}) raw[static_cast<std::size_t>(r)] = 57.74;
+        for (auto r : {gw::Reg::u_l1n, gw::Reg::u_l2n, gw::Reg::u_l3n})
+            raw[static_cast<std::size_t>(r)] = 57.74;
         s.clock.advance(SysMs{k_t0.time_since_epoch()} + seconds{i} - s.clock.utc_now());
         auto sample = gw::make_sample(m, raw, s.clock.utc_now(), s.clock.steady_now());
         REQUIRE(sample.ok());
@@ -215,7 +223,9 @@ TEST_CASE("energy registers: reading at the interval end, and the energy-delta m
 TEST_CASE("cross-check: sampled power against the energy delta") {
     auto run = [](double sampled_w) {
         Script s(meter());
-        auto e_at = [](double sec) { return 2'000'000.0 + 100'000.0 * sec / 3600.0; };  // 100 kW import
+        auto e_at = [](double sec) {
+            return 2'000'000.0 + 100'000.0 * sec / 3600.0;
+        };  // 100 kW import
         for (int i = -1; i <= 300; ++i) s.at(seconds{i}, sampled_w, 230, 0, e_at(i), 0.0);
         s.until(seconds{302});
         REQUIRE(s.closed.size() == 2);
@@ -232,7 +242,8 @@ TEST_CASE("cross-check: sampled power against the energy delta") {
     CHECK(disagree.record.quality == gw::Quality::gemeten);  // the flag does not change kwaliteit
 }
 
-TEST_CASE("an energy reading from a meter that stopped answering before the boundary is not stored") {
+TEST_CASE(
+    "an energy reading from a meter that stopped answering before the boundary is not stored") {
     Script s(meter());
     for (int i = 0; i < 200; ++i) s.at(seconds{i}, 1000.0, 230, 0, 5000.0 + i, 0.0);
     s.until(seconds{302});
@@ -256,7 +267,8 @@ TEST_CASE("the wall clock jumping forward closes the open interval, nothing over
     REQUIRE(s.closed.size() == 1);
     CHECK(s.closed[0].record.end == k_t0 + minutes{5});
     CHECK(s.closed[0].record.samples == 150);
-    CHECK(s.closed[0].record.coverage == doctest::Approx(150.0 / 300.0));  // nothing held across the jump
+    CHECK(s.closed[0].record.coverage ==
+          doctest::Approx(150.0 / 300.0));  // nothing held across the jump
     CHECK(s.closed[0].record.quality == gw::Quality::onvolledig);
     CHECK(s.agg.clock_jumps() == 1);
     for (int i = 1; i < 300; ++i) {
@@ -269,7 +281,8 @@ TEST_CASE("the wall clock jumping forward closes the open interval, nothing over
     s.clock.advance(seconds{5});
     s.close();
     REQUIRE(s.closed.size() >= 2);
-    for (std::size_t i = 1; i < s.closed.size(); ++i) CHECK(s.closed[i].record.end > s.closed[i - 1].record.end);
+    for (std::size_t i = 1; i < s.closed.size(); ++i)
+        CHECK(s.closed[i].record.end > s.closed[i - 1].record.end);
     CHECK(s.closed[1].record.end >= k_t0 + hours{1} + minutes{5});
 }
 
@@ -315,7 +328,9 @@ TEST_CASE("a late sample for a closed interval is dropped, not stored twice") {
     CHECK(s.agg.dropped_samples() == 1);
 }
 
-TEST_CASE("a stop hands out the open interval as carried state, never as data, and a restart continues it") {
+TEST_CASE(
+    "a stop hands out the open interval as carried state, never as data, and a restart continues "
+    "it") {
     Script before(meter());
     for (int i = 0; i < 120; ++i) before.at(seconds{i}, 1000.0, 230.0, 0.0, 5000.0 + i, 100.0);
     auto stopped = before.agg.stop(SysMs{k_t0.time_since_epoch()} + seconds{120});
@@ -346,7 +361,8 @@ TEST_CASE("a stop hands out the open interval as carried state, never as data, a
 TEST_CASE("a stop after an interval's end commits that interval as it is") {
     Script s(meter());
     for (int i = 0; i < 300; ++i) s.at(seconds{i}, 1000.0);
-    auto stopped = s.agg.stop(SysMs{k_t0.time_since_epoch()} + milliseconds{300'200});  // within the close grace
+    auto stopped = s.agg.stop(SysMs{k_t0.time_since_epoch()} +
+                              milliseconds{300'200});  // within the close grace
     REQUIRE(stopped.closed.size() == 1);
     CHECK(stopped.closed[0].record.end == k_t0 + minutes{5});
     CHECK(stopped.closed[0].record.quality == gw::Quality::gemeten);
@@ -373,7 +389,8 @@ TEST_CASE("a state carried from an interval whose end has passed is closed as it
 TEST_CASE("after a restart, samples in intervals stored by the earlier run are dropped") {
     Script s(meter());
     s.agg.resume_after(k_t0 + minutes{5});
-    s.agg.seed(gw::CarryRecord{*gw::Ean18::parse("871685900000000035"), k_t0 + minutes{5}});  // ignored: stored
+    s.agg.seed(gw::CarryRecord{*gw::Ean18::parse("871685900000000035"),
+                               k_t0 + minutes{5}});  // ignored: stored
     for (int i = 0; i < 310; ++i) s.at(seconds{i}, 1000.0);
     s.until(seconds{700});
     REQUIRE(s.closed.size() == 1);

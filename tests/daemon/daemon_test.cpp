@@ -1,26 +1,27 @@
 // The real meter-gateway process against meter-sim: stored intervals equal the simulator's truth,
-// a SIGKILL loses nothing committed, a dead meter does not stop the other, a failing store is retried.
+// a SIGKILL loses nothing committed, a dead meter does not stop the other, a failing store is
+// retried.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <cmath>
-#include <future>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <map>
 #include <regex>
 #include <thread>
 
-#include "gw/core/quantity.hpp"
-#include "gw/store/store.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/core/quantity.hpp"
 #include "gw/daemon/gateway.hpp"
 #include "gw/daemon/setup.hpp"
+#include "gw/store/store.hpp"
 #include "https_client.hpp"
 #include "site.hpp"
 
@@ -42,7 +43,8 @@ std::vector<Truth> read_truth(const std::string& file) {
     static const std::regex kv("\"([a-z0-9_]+)\":(-?[0-9.eE+-]+)");
     for (std::string line; std::getline(in, line);) {
         Truth t{};
-        for (auto it = std::sregex_iterator(line.begin(), line.end(), kv); it != std::sregex_iterator(); ++it)
+        for (auto it = std::sregex_iterator(line.begin(), line.end(), kv);
+             it != std::sregex_iterator(); ++it)
             t.v[(*it)[1]] = std::stod((*it)[2]);
         t.t_ms = static_cast<std::int64_t>(t.v["t_ms"]);
         out.push_back(std::move(t));
@@ -57,25 +59,33 @@ struct Site {
     std::string db;
     /// `dead_b`: the second meter's link points at a port where nothing listens.
     Site(gw::test::TempDir& dir, int interval_s = 5, bool dead_b = false) : db(dir.file("gw.db")) {
-        const std::vector<std::string> common{"--scenario", "swing", "--peak-kw", "40", "--noise-v", "0.1"};
+        const std::vector<std::string> common{"--scenario", "swing",     "--peak-kw",
+                                              "40",         "--noise-v", "0.1"};
         auto args = [&](const char* profile, const char* truth) {
-            std::vector<std::string> a{"--tcp", "127.0.0.1:0", "--profile", profile, "--truth", dir.file(truth)};
+            std::vector<std::string> a{"--tcp", "127.0.0.1:0", "--profile",
+                                       profile, "--truth",     dir.file(truth)};
             a.insert(a.end(), common.begin(), common.end());
             return a;
         };
-        sim_a = std::make_unique<gw::test::SimProcess>(dir, args("eastron-sdm630", "truth-a.jsonl"), "sim-a.log");
-        if (!dead_b) sim_b = std::make_unique<gw::test::SimProcess>(dir, args("carlo-gavazzi-em24", "truth-b.jsonl"), "sim-b.log");
+        sim_a = std::make_unique<gw::test::SimProcess>(dir, args("eastron-sdm630", "truth-a.jsonl"),
+                                                       "sim-a.log");
+        if (!dead_b)
+            sim_b = std::make_unique<gw::test::SimProcess>(
+                dir, args("carlo-gavazzi-em24", "truth-b.jsonl"), "sim-b.log");
         cfg.interval_s = interval_s;
         cfg.db = db;
-        cfg.links = {gw::test::LinkSpec{"a", "tcp", sim_a->port}, gw::test::LinkSpec{"b", "tcp", dead_b ? 1 : sim_b->port}};
-        cfg.meters = {gw::test::MeterSpec{k_meter_a, "bruto_productie", "a", 1, "eastron-sdm630"},
-                      gw::test::MeterSpec{k_meter_b, "overdrachtspunt", "b", 1, "carlo-gavazzi-em24"}};
+        cfg.links = {gw::test::LinkSpec{"a", "tcp", sim_a->port},
+                     gw::test::LinkSpec{"b", "tcp", dead_b ? 1 : sim_b->port}};
+        cfg.meters = {
+            gw::test::MeterSpec{k_meter_a, "bruto_productie", "a", 1, "eastron-sdm630"},
+            gw::test::MeterSpec{k_meter_b, "overdrachtspunt", "b", 1, "carlo-gavazzi-em24"}};
         cfg.write(dir.file("gw.toml"));
     }
 };
 
-std::unique_ptr<gw::test::Process> start_gateway(gw::test::TempDir& dir, const std::string& cfg_file,
-                                                 const std::vector<std::pair<std::string, std::string>>& env = {}) {
+std::unique_ptr<gw::test::Process> start_gateway(
+    gw::test::TempDir& dir, const std::string& cfg_file,
+    const std::vector<std::pair<std::string, std::string>>& env = {}) {
     return gw::test::start_gateway(cfg_file, dir.file("gateway.log"), env);
 }
 
@@ -85,14 +95,16 @@ std::vector<gw::IntervalRecord> stored(const std::string& db, const char* meter)
     auto s = gw::Store::open(db, existing);
     if (!s.ok() && s.error().message.find("does not exist") != std::string::npos) return {};
     REQUIRE(s.ok());
-    auto rows = (*s)->intervals(*gw::Ean18::parse(meter), gw::SysS{}, gw::SysS{hours{24 * 365 * 100}}, 0, 100000);
+    auto rows = (*s)->intervals(*gw::Ean18::parse(meter), gw::SysS{},
+                                gw::SysS{hours{24 * 365 * 100}}, 0, 100000);
     REQUIRE(rows.ok());
     return *rows;
 }
 
 /// Waits (bounded) until the meter has at least n stored intervals.
 bool wait_intervals(const std::string& db, const char* meter, std::size_t n, seconds timeout) {
-    return gw::test::wait_until([&] { return gw::test::stored_count(db, meter) >= static_cast<long>(n); }, timeout);
+    return gw::test::wait_until(
+        [&] { return gw::test::stored_count(db, meter) >= static_cast<long>(n); }, timeout);
 }
 
 }  // namespace
@@ -102,11 +114,13 @@ TEST_CASE("each stored interval matches what the simulator served") {
     Site site(dir);
     const std::string& db = site.db;
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
-    const bool got = wait_intervals(db, k_meter_a, 4, seconds{40}) && wait_intervals(db, k_meter_b, 4, seconds{10});
+    const bool got = wait_intervals(db, k_meter_a, 4, seconds{40}) &&
+                     wait_intervals(db, k_meter_b, 4, seconds{10});
     gateway->kill_and_wait(SIGTERM);
     REQUIRE_MESSAGE(got, gw::test::read_file(dir.file("gateway.log")));
 
-    for (auto [meter, truth_file] : {std::pair{k_meter_a, "truth-a.jsonl"}, std::pair{k_meter_b, "truth-b.jsonl"}}) {
+    for (auto [meter, truth_file] :
+         {std::pair{k_meter_a, "truth-a.jsonl"}, std::pair{k_meter_b, "truth-b.jsonl"}}) {
         CAPTURE(meter);
         const auto truth = read_truth(dir.file(truth_file));
         auto s = gw::Store::open(db);
@@ -114,7 +128,8 @@ TEST_CASE("each stored interval matches what the simulator served") {
         int checked = 0;
         for (const auto& r : stored(db, meter)) {
             if (r.quality != gw::Quality::gemeten) continue;
-            const std::int64_t end_ms = r.end.time_since_epoch().count() * 1000, start_ms = end_ms - 5000;
+            const std::int64_t end_ms = r.end.time_since_epoch().count() * 1000,
+                               start_ms = end_ms - 5000;
             double p = 0, u1 = 0;
             int n = 0;
             for (const auto& t : truth)
@@ -128,9 +143,11 @@ TEST_CASE("each stored interval matches what the simulator served") {
             u1 /= n;
             CAPTURE(gw::format_utc(r.end));
             CHECK(std::fabs(*r.p_w - p) < 200.0);  // sampling at 5 Hz against 10 Hz truth
-            const auto served_kw = static_cast<double>(gw::served_scaled(gw::Quantity::active_power, *r.p_w));
+            const auto served_kw =
+                static_cast<double>(gw::served_scaled(gw::Quantity::active_power, *r.p_w));
             CHECK(std::fabs(served_kw - p / 1000) <= 0.5 + 0.2);
-            const auto served_v = static_cast<double>(gw::served_scaled(gw::Quantity::voltage_l1, *r.u1_v)) / 10;
+            const auto served_v =
+                static_cast<double>(gw::served_scaled(gw::Quantity::voltage_l1, *r.u1_v)) / 10;
             CHECK(std::fabs(served_v - u1) <= 0.1);
             CHECK(r.samples >= 20);
             // The energy reading is a value the meter served in the second before the end.
@@ -139,17 +156,20 @@ TEST_CASE("each stored interval matches what the simulator served") {
             REQUIRE(readings->size() == 1);
             bool seen = false;
             for (const auto& t : truth)
-                if (t.t_ms >= end_ms - 1500 && t.t_ms <= end_ms && t.v.at("e_import") == *readings->front().e_import_wh &&
+                if (t.t_ms >= end_ms - 1500 && t.t_ms <= end_ms &&
+                    t.v.at("e_import") == *readings->front().e_import_wh &&
                     t.v.at("e_export") == *readings->front().e_export_wh)
                     seen = true;
-            CHECK_MESSAGE(seen, "stored energy reading is not a served value near " << gw::format_utc(r.end));
+            CHECK_MESSAGE(
+                seen, "stored energy reading is not a served value near " << gw::format_utc(r.end));
             ++checked;
         }
         CHECK(checked >= 2);
     }
 }
 
-TEST_CASE("after SIGKILL every committed interval is intact and the interrupted one is onvolledig") {
+TEST_CASE(
+    "after SIGKILL every committed interval is intact and the interrupted one is onvolledig") {
     gw::test::TempDir dir;
     Site site(dir);
     const std::string& db = site.db;
@@ -157,11 +177,13 @@ TEST_CASE("after SIGKILL every committed interval is intact and the interrupted 
     REQUIRE(wait_intervals(db, k_meter_a, 2, seconds{30}));
     // Kill about 2.5 s into an interval.
     for (;;) {
-        const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() % 5000;
+        const auto ms =
+            duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() % 5000;
         if (ms >= 2400 && ms < 2600) break;
         std::this_thread::sleep_for(milliseconds{20});
     }
-    const auto killed_in = gw::IntervalGrid(5).end_of(time_point_cast<milliseconds>(system_clock::now()));
+    const auto killed_in =
+        gw::IntervalGrid(5).end_of(time_point_cast<milliseconds>(system_clock::now()));
     const auto before = stored(db, k_meter_a);
     gateway->kill_and_wait(SIGKILL);
     gateway = start_gateway(dir, dir.file("gw.toml"));
@@ -170,13 +192,15 @@ TEST_CASE("after SIGKILL every committed interval is intact and the interrupted 
     const auto after = stored(db, k_meter_a);
     // Everything committed before the kill is there, unchanged.
     for (const auto& b : before) {
-        auto it = std::find_if(after.begin(), after.end(), [&](const auto& a) { return a.end == b.end; });
+        auto it =
+            std::find_if(after.begin(), after.end(), [&](const auto& a) { return a.end == b.end; });
         REQUIRE(it != after.end());
         CHECK(*it->p_w == *b.p_w);
         CHECK(it->samples == b.samples);
         CHECK(it->quality == b.quality);
     }
-    auto interrupted = std::find_if(after.begin(), after.end(), [&](const auto& a) { return a.end == killed_in; });
+    auto interrupted =
+        std::find_if(after.begin(), after.end(), [&](const auto& a) { return a.end == killed_in; });
     REQUIRE(interrupted != after.end());
     CHECK(interrupted->quality == gw::Quality::onvolledig);
     CHECK(interrupted->coverage < 0.6);
@@ -185,7 +209,8 @@ TEST_CASE("after SIGKILL every committed interval is intact and the interrupted 
     CHECK(*(*s)->integrity_check() == "ok");
 }
 
-TEST_CASE("a meter that never answers does not stop the other, and its intervals are missing, not zero") {
+TEST_CASE(
+    "a meter that never answers does not stop the other, and its intervals are missing, not zero") {
     gw::test::TempDir dir;
     Site site(dir, 5, /*dead_b=*/true);
     const std::string& db = site.db;
@@ -195,7 +220,8 @@ TEST_CASE("a meter that never answers does not stop the other, and its intervals
     gateway->kill_and_wait(SIGTERM);
     CHECK(stored(db, k_meter_b).empty());
     const std::string log = gw::test::read_file(dir.file("gateway.log"));
-    CHECK(log.find("cannot connect to 127.0.0.1:" + std::to_string(dead_port)) != std::string::npos);
+    CHECK(log.find("cannot connect to 127.0.0.1:" + std::to_string(dead_port)) !=
+          std::string::npos);
     auto s = gw::Store::open(db);
     REQUIRE(s.ok());
     bool link_event = false, error_event = false;
@@ -219,7 +245,8 @@ TEST_CASE("a failing store keeps closed intervals in memory and commits them whe
     {
         auto s = gw::Store::open(db);
         REQUIRE(s.ok());
-        REQUIRE((*s)->add_client("ops", gw::Role::admin, gw::hash_secret(secret, 1000), gw::SysS{}).ok());
+        REQUIRE((*s)->add_client("ops", gw::Role::admin, gw::hash_secret(secret, 1000), gw::SysS{})
+                    .ok());
     }
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     const int port = gw::test::wait_api_port(dir.file("gateway.log"), seconds{10});
@@ -233,13 +260,16 @@ TEST_CASE("a failing store keeps closed intervals in memory and commits them whe
         REQUIRE(sqlite3_exec(h, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
         sqlite3_close(h);
     };
-    exec("CREATE TRIGGER full BEFORE INSERT ON intervals BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+    exec(
+        "CREATE TRIGGER full BEFORE INSERT ON intervals BEGIN SELECT RAISE(ABORT, 'database or "
+        "disk is full'); END;");
     const auto during = stored(db, k_meter_a).size();
     // Two rounds of intervals close while the store refuses them: four held (two meters).
     CHECK(gw::test::wait_until(
         [&] {
             auto r = gw::test::https_request(port, "/api/v1/status", "ops", secret);
-            return r.status == 200 && r.body.find("\"uncommitted_in_memory\":4") != std::string::npos;
+            return r.status == 200 &&
+                   r.body.find("\"uncommitted_in_memory\":4") != std::string::npos;
         },
         seconds{20}));
     CHECK(stored(db, k_meter_a).size() == during);
@@ -248,7 +278,8 @@ TEST_CASE("a failing store keeps closed intervals in memory and commits them whe
     REQUIRE(wait_intervals(db, k_meter_a, during + 3, seconds{20}));
     gateway->kill_and_wait(SIGTERM);
     const auto rows = stored(db, k_meter_a);
-    for (std::size_t i = 1; i < rows.size(); ++i) CHECK(rows[i].end - rows[i - 1].end == seconds{5});  // no gap
+    for (std::size_t i = 1; i < rows.size(); ++i)
+        CHECK(rows[i].end - rows[i - 1].end == seconds{5});  // no gap
     const std::string log = gw::test::read_file(dir.file("gateway.log"));
     CHECK(log.find("COMMIT FAILED") != std::string::npos);
     CHECK(log.find("every waiting interval is committed") != std::string::npos);
@@ -261,11 +292,13 @@ TEST_CASE("a clean stop keeps the open interval aside, not as data, and the rest
     auto gateway = start_gateway(dir, dir.file("gw.toml"));
     REQUIRE(wait_intervals(db, k_meter_a, 1, seconds{25}));
     for (;;) {  // stop about 4 s into a 10 s interval
-        const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() % 10000;
+        const auto ms =
+            duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() % 10000;
         if (ms >= 4000 && ms < 4300) break;
         std::this_thread::sleep_for(milliseconds{20});
     }
-    const auto open_end = gw::IntervalGrid(10).end_of(time_point_cast<milliseconds>(system_clock::now()));
+    const auto open_end =
+        gw::IntervalGrid(10).end_of(time_point_cast<milliseconds>(system_clock::now()));
     gateway->kill_and_wait(SIGTERM);
     // Nothing of the unfinished interval is data: not stored, so not served and not published.
     auto before = stored(db, k_meter_a);
@@ -275,15 +308,18 @@ TEST_CASE("a clean stop keeps the open interval aside, not as data, and the rest
     REQUIRE(wait_intervals(db, k_meter_a, before.size() + 1, seconds{25}));
     gateway->kill_and_wait(SIGTERM);
     const auto rows = stored(db, k_meter_a);
-    auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.end == open_end; });
+    auto it =
+        std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.end == open_end; });
     REQUIRE(it != rows.end());
-    CHECK(it->samples >= 35);          // both runs: about 20 at 5 Hz before the stop, under 30 after
-    CHECK(it->coverage > 0.85);        // only the restart's gap is missing
+    CHECK(it->samples >= 35);    // both runs: about 20 at 5 Hz before the stop, under 30 after
+    CHECK(it->coverage > 0.85);  // only the restart's gap is missing
     const std::string log = gw::test::read_file(dir.file("gateway.log"));
     CHECK(log.find("continuing interval " + gw::format_utc(open_end)) != std::string::npos);
 }
 
-TEST_CASE("under systemd the daemon reports READY and pings the watchdog while its bus threads progress") {
+TEST_CASE(
+    "under systemd the daemon reports READY and pings the watchdog while its bus threads "
+    "progress") {
     gw::test::TempDir dir;
     Site site(dir);
     // systemd's side of the notify protocol: a datagram socket named in NOTIFY_SOCKET.
@@ -295,7 +331,8 @@ TEST_CASE("under systemd the daemon reports READY and pings the watchdog while i
     REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     timeval tv{0, 200'000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    auto gateway = start_gateway(dir, dir.file("gw.toml"), {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "1000000"}});
+    auto gateway = start_gateway(dir, dir.file("gw.toml"),
+                                 {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "1000000"}});
     std::vector<std::string> messages;
     auto pings = [&] { return std::count(messages.begin(), messages.end(), "WATCHDOG=1"); };
     const auto deadline = steady_clock::now() + seconds{8};
@@ -323,7 +360,9 @@ struct SwitchableClock final : gw::Clock {
 
 }  // namespace
 
-TEST_CASE("until the clock is synchronised no intervals are stamped and the status says why, and then they are") {
+TEST_CASE(
+    "until the clock is synchronised no intervals are stamped and the status says why, and then "
+    "they are") {
     // The daemon in this process (a library plus a thin main), with a clock that says whether it is
     // synchronised: the same test checks the same thing on every machine.
     gw::test::TempDir dir;
@@ -344,15 +383,17 @@ TEST_CASE("until the clock is synchronised no intervals are stamped and the stat
         return p.get_future().get();
     };
     // Samples come in, but none is stamped into an interval.
-    CHECK(gw::test::wait_until([&] { return on_io([&] { return gateway.meters()[0].untrusted_samples; }) >= 10; },
-                               seconds{10}));
+    CHECK(gw::test::wait_until(
+        [&] { return on_io([&] { return gateway.meters()[0].untrusted_samples; }) >= 10; },
+        seconds{10}));
     const auto live = on_io([&] { return gateway.live(); });
     CHECK_FALSE(live.clock_trusted);
     CHECK(live.clock_status.find("not synchronised") != std::string::npos);
     CHECK(gw::test::stored_count(cfg.storage.path, k_meter_a) == 0);
     // Once the clock is synchronised, intervals follow.
     clock.synced = true;
-    CHECK(gw::test::wait_until([&] { return gw::test::stored_count(cfg.storage.path, k_meter_a) >= 2; }, seconds{15}));
+    CHECK(gw::test::wait_until(
+        [&] { return gw::test::stored_count(cfg.storage.path, k_meter_a) >= 2; }, seconds{15}));
     CHECK(on_io([&] { return gateway.live().clock_trusted; }));
     gateway.stop();
     runner.join();

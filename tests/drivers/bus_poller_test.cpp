@@ -24,8 +24,8 @@ struct ScriptedLink final : gw::RegisterReader {
     bool connected() const override { return up; }
     gw::SteadyMs next_attempt() const override { return {}; }
     void close() override { up = false; }
-    gw::Status read(int, gw::RegFunction fn, std::uint16_t start, std::uint16_t count, std::uint16_t* out,
-                    gw::SteadyMs) override {
+    gw::Status read(int, gw::RegFunction fn, std::uint16_t start, std::uint16_t count,
+                    std::uint16_t* out, gw::SteadyMs) override {
         ++reads;
         if (!errors.empty()) {
             gw::Error e = errors.front();
@@ -35,7 +35,8 @@ struct ScriptedLink final : gw::RegisterReader {
         }
         up = true;
         const auto& table = fn == gw::RegFunction::holding ? holding : input;
-        for (std::uint16_t i = 0; i < count; ++i) out[i] = table[static_cast<std::size_t>(start + i)];
+        for (std::uint16_t i = 0; i < count; ++i)
+            out[i] = table[static_cast<std::size_t>(start + i)];
         return {};
     }
     std::uint64_t requests() const override { return reads; }
@@ -66,17 +67,22 @@ struct Rig {
     explicit Rig(gw::MeterConfig m = meter()) {
         auto l = std::make_unique<ScriptedLink>();
         link = l.get();
-        for (gw::Reg r : {gw::Reg::p_total, gw::Reg::q_total, gw::Reg::u_l1n, gw::Reg::u_l2n, gw::Reg::u_l3n,
-                          gw::Reg::e_import, gw::Reg::e_export, gw::Reg::eq_import, gw::Reg::eq_export})
-            link->serve(m.registers, r, r == gw::Reg::p_total ? -48'300.0 : r == gw::Reg::q_total ? 5'200.0 : 231.5);
-        poller = std::make_unique<gw::BusPoller>(std::move(l), std::vector<gw::MeterConfig>{m}, clock,
-                                                 [](gw::PollResult&&) {});
+        for (gw::Reg r :
+             {gw::Reg::p_total, gw::Reg::q_total, gw::Reg::u_l1n, gw::Reg::u_l2n, gw::Reg::u_l3n,
+              gw::Reg::e_import, gw::Reg::e_export, gw::Reg::eq_import, gw::Reg::eq_export})
+            link->serve(m.registers, r,
+                        r == gw::Reg::p_total   ? -48'300.0
+                        : r == gw::Reg::q_total ? 5'200.0
+                                                : 231.5);
+        poller = std::make_unique<gw::BusPoller>(std::move(l), std::vector<gw::MeterConfig>{m},
+                                                 clock, [](gw::PollResult&&) {});
     }
 };
 
 }  // namespace
 
-TEST_CASE("a poll reads the meter in its planned transactions and builds a sample stamped by the clock") {
+TEST_CASE(
+    "a poll reads the meter in its planned transactions and builds a sample stamped by the clock") {
     Rig rig;
     const auto r = rig.poller->poll_once(0);
     REQUIRE(r.sample.has_value());
@@ -91,7 +97,8 @@ TEST_CASE("a poll reads the meter in its planned transactions and builds a sampl
     CHECK(r.counters.samples == 1);
 }
 
-TEST_CASE("each kind of failure is counted as what it is, and the message names meter, link and unit") {
+TEST_CASE(
+    "each kind of failure is counted as what it is, and the message names meter, link and unit") {
     Rig rig;
     const std::pair<gw::Errc, std::uint64_t gw::MeterCounters::*> kinds[] = {
         {gw::Errc::modbus_timeout, &gw::MeterCounters::timeouts},
@@ -106,7 +113,8 @@ TEST_CASE("each kind of failure is counted as what it is, and the message names 
         REQUIRE(r.error.has_value());
         CHECK_FALSE(r.sample.has_value());
         CHECK(r.counters.*counter == 1);
-        CHECK(r.error->message.find("meter 871685900000000035 (link , unit 7): scripted") != std::string::npos);
+        CHECK(r.error->message.find("meter 871685900000000035 (link , unit 7): scripted") !=
+              std::string::npos);
     }
     const auto last = rig.poller->poll_once(0);
     CHECK(last.sample.has_value());  // and the next answer is a sample again

@@ -49,8 +49,10 @@ TEST_CASE("word order: low word first (Carlo Gavazzi style)") {
 }
 
 TEST_CASE("byte order inside a register") {
-    CHECK(dec(spec(DataType::uint16, gw::WordOrder::big, 1, gw::ByteOrder::little), {0x3412}) == 0x1234);
-    CHECK(dec(spec(DataType::float32, gw::WordOrder::big, 1, gw::ByteOrder::little), {0x6643, 0x0080}) == 230.5f);
+    CHECK(dec(spec(DataType::uint16, gw::WordOrder::big, 1, gw::ByteOrder::little), {0x3412}) ==
+          0x1234);
+    CHECK(dec(spec(DataType::float32, gw::WordOrder::big, 1, gw::ByteOrder::little),
+              {0x6643, 0x0080}) == 230.5f);
 }
 
 TEST_CASE("floats: IEEE-754, big and little word order") {
@@ -61,8 +63,10 @@ TEST_CASE("floats: IEEE-754, big and little word order") {
 }
 
 TEST_CASE("scale multiplies into the canonical unit") {
-    CHECK(dec(spec(DataType::int32, gw::WordOrder::big, 0.1), {0x0000, 0x0903}) == doctest::Approx(230.7));
-    CHECK(dec(spec(DataType::float32, gw::WordOrder::big, 1000), {0x3F80, 0x0000}) == 1000.0);  // 1 kW -> 1000 W
+    CHECK(dec(spec(DataType::int32, gw::WordOrder::big, 0.1), {0x0000, 0x0903}) ==
+          doctest::Approx(230.7));
+    CHECK(dec(spec(DataType::float32, gw::WordOrder::big, 1000), {0x3F80, 0x0000}) ==
+          1000.0);  // 1 kW -> 1000 W
 }
 
 TEST_CASE("sentinels are 'not available', never data") {
@@ -70,7 +74,8 @@ TEST_CASE("sentinels are 'not available', never data") {
     CHECK(dec_err(spec(DataType::int16), {0x8000}) == gw::Errc::value_not_available);
     CHECK(dec_err(spec(DataType::int32), {0x7FFF, 0xFFFF}) == gw::Errc::value_not_available);
     CHECK(dec_err(spec(DataType::int32), {0x8000, 0x0000}) == gw::Errc::value_not_available);
-    CHECK(dec_err(spec(DataType::int32, gw::WordOrder::little), {0xFFFF, 0x7FFF}) == gw::Errc::value_not_available);
+    CHECK(dec_err(spec(DataType::int32, gw::WordOrder::little), {0xFFFF, 0x7FFF}) ==
+          gw::Errc::value_not_available);
     CHECK(dec_err(spec(DataType::int64), {0x8000, 0, 0, 0}) == gw::Errc::value_not_available);
     auto ones = spec(DataType::uint16);
     CHECK(dec(ones, {0xFFFF}) == 65535);  // only where the map says so
@@ -84,16 +89,18 @@ TEST_CASE("sentinels are 'not available', never data") {
 
 TEST_CASE("NaN and infinity are rejected") {
     CHECK(dec_err(spec(DataType::float32), {0x7FC0, 0x0000}) == gw::Errc::value_not_finite);
-    CHECK(dec_err(spec(DataType::float32), {0xFFC0, 0x0000}) == gw::Errc::value_not_finite);  // Schneider's N/A
+    CHECK(dec_err(spec(DataType::float32), {0xFFC0, 0x0000}) ==
+          gw::Errc::value_not_finite);  // Schneider's N/A
     CHECK(dec_err(spec(DataType::float32), {0x7F80, 0x0000}) == gw::Errc::value_not_finite);
     CHECK(dec_err(spec(DataType::float64), {0xFFF0, 0, 0, 0}) == gw::Errc::value_not_finite);
 }
 
 TEST_CASE("encode is the inverse of decode, for the simulator") {
-    for (auto t : {DataType::int16, DataType::uint16, DataType::int32, DataType::uint32, DataType::int64,
-                   DataType::uint64, DataType::float32, DataType::float64}) {
+    for (auto t : {DataType::int16, DataType::uint16, DataType::int32, DataType::uint32,
+                   DataType::int64, DataType::uint64, DataType::float32, DataType::float64}) {
         for (auto wo : {gw::WordOrder::big, gw::WordOrder::little}) {
-            const bool is_unsigned = t == DataType::uint16 || t == DataType::uint32 || t == DataType::uint64;
+            const bool is_unsigned =
+                t == DataType::uint16 || t == DataType::uint32 || t == DataType::uint64;
             const double value = is_unsigned ? 2307.0 : -2307.0;
             auto s = spec(t, wo, 0.1);
             CAPTURE(gw::data_type_name(t));

@@ -31,13 +31,17 @@ struct Sim {
     std::string truth;
     int port = 0;
 
-    Sim(gw::test::TempDir& d, std::vector<std::string> args, const std::string& listen_prefix = "listening")
-        : dir(d), truth(d.file("truth-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++) + ".jsonl")) {
+    Sim(gw::test::TempDir& d, std::vector<std::string> args,
+        const std::string& listen_prefix = "listening")
+        : dir(d),
+          truth(d.file("truth-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++) +
+                       ".jsonl")) {
         std::vector<std::string> argv{GW_METER_SIM, "--truth", truth, "--print-s", "0"};
         argv.insert(argv.end(), args.begin(), args.end());
         proc = std::make_unique<gw::test::Process>(argv, d.file("sim.log"));
         auto line = proc->wait_for_line(listen_prefix, seconds{5});
-        REQUIRE_MESSAGE(line.has_value(), "meter-sim did not start: " << gw::test::read_file(d.file("sim.log")));
+        REQUIRE_MESSAGE(line.has_value(),
+                        "meter-sim did not start: " << gw::test::read_file(d.file("sim.log")));
         const auto colon = line->rfind(':');
         if (line->find("tcp") != std::string::npos) port = std::stoi(line->substr(colon + 1));
     }
@@ -59,7 +63,8 @@ struct Sim {
         while (std::getline(in, line))
             if (line.find(tag) != std::string::npos) last = line;
         static const std::regex kv("\"([a-z0-9_]+)\":(-?[0-9.eE+-]+)");
-        for (auto it = std::sregex_iterator(last.begin(), last.end(), kv); it != std::sregex_iterator(); ++it)
+        for (auto it = std::sregex_iterator(last.begin(), last.end(), kv);
+             it != std::sregex_iterator(); ++it)
             out[(*it)[1]] = std::stod((*it)[2]);
         return out;
     }
@@ -89,7 +94,8 @@ gw::LinkConfig rtu_link(const std::string& device) {
     return l;
 }
 
-gw::MeterConfig meter_for(const std::string& profile, int unit, const char* ean = "871685900000000028") {
+gw::MeterConfig meter_for(const std::string& profile, int unit,
+                          const char* ean = "871685900000000028") {
     gw::MeterConfig m;
     m.meter_ean = *gw::Ean18::parse(ean);
     m.unit_id = unit;
@@ -100,12 +106,13 @@ gw::MeterConfig meter_for(const std::string& profile, int unit, const char* ean 
 }
 
 std::vector<std::string> fixed_args(const std::string& profile) {
-    return {"--profile", profile, "--scenario", "fixed", "--p-kw", "-48.3", "--q-kvar", "5.2", "--u-v", "231.4",
-            "--speed", "0"};
+    return {"--profile", profile, "--scenario", "fixed", "--p-kw",  "-48.3",
+            "--q-kvar",  "5.2",   "--u-v",      "231.4", "--speed", "0"};
 }
 
 /// Reads every register of the meter's map in one plan and checks each against the truth.
-void check_all_registers(gw::BusPoller& poller, gw::ModbusLink& link, const gw::MeterConfig& m, Sim& sim) {
+void check_all_registers(gw::BusPoller& poller, gw::ModbusLink& link, const gw::MeterConfig& m,
+                         Sim& sim) {
     std::vector<Reg> all;
     for (std::size_t r = 0; r < gw::k_reg_count; ++r)
         if (m.registers.has(static_cast<Reg>(r))) all.push_back(static_cast<Reg>(r));
@@ -113,8 +120,8 @@ void check_all_registers(gw::BusPoller& poller, gw::ModbusLink& link, const gw::
     std::vector<std::vector<std::uint16_t>> words(plan.blocks.size());
     for (std::size_t b = 0; b < plan.blocks.size(); ++b) {
         words[b].resize(plan.blocks[b].count);
-        auto st = link.read(m.unit_id, plan.blocks[b].function, plan.blocks[b].start, plan.blocks[b].count,
-                            words[b].data(), k_clock.steady_now());
+        auto st = link.read(m.unit_id, plan.blocks[b].function, plan.blocks[b].start,
+                            plan.blocks[b].count, words[b].data(), k_clock.steady_now());
         REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
     }
     link.close();  // a serial device is opened exclusively: let the poller have it
@@ -126,7 +133,8 @@ void check_all_registers(gw::BusPoller& poller, gw::ModbusLink& link, const gw::
         CAPTURE(gw::reg_name(r));
         REQUIRE(truth.count(std::string(gw::reg_name(r))));
         REQUIRE(raw[static_cast<std::size_t>(r)].has_value());
-        CHECK(*raw[static_cast<std::size_t>(r)] == doctest::Approx(truth.at(std::string(gw::reg_name(r)))).epsilon(1e-12));
+        CHECK(*raw[static_cast<std::size_t>(r)] ==
+              doctest::Approx(truth.at(std::string(gw::reg_name(r)))).epsilon(1e-12));
     }
     // And the sample the gateway builds from the same meter.
     auto res = poller.poll_once(0);
@@ -202,8 +210,8 @@ TEST_CASE("every built-in profile decodes over Modbus RTU through a pty pair") {
 TEST_CASE("two meters with different unit ids share one RTU line and are both read") {
     gw::test::TempDir dir;
     gw::test::PtyPair pty(dir.path());
-    Sim sim(dir, {"--rtu", pty.a(), "--unit", "1:eastron-sdm630:fixed", "--unit", "2:carlo-gavazzi-em24:fixed",
-                  "--p-kw", "-12.5", "--speed", "0"});
+    Sim sim(dir, {"--rtu", pty.a(), "--unit", "1:eastron-sdm630:fixed", "--unit",
+                  "2:carlo-gavazzi-em24:fixed", "--p-kw", "-12.5", "--speed", "0"});
     auto a = meter_for("eastron-sdm630", 1, "871685900000000028");
     auto b = meter_for("carlo-gavazzi-em24", 2, "871685900000000035");
     Collector got;
@@ -218,7 +226,8 @@ TEST_CASE("two meters with different unit ids share one RTU line and are both re
     CHECK(both);
     for (const auto& r : got.results) {
         REQUIRE_MESSAGE(r.sample.has_value(), (r.error ? r.error->message : ""));
-        CHECK(r.sample->p_w == doctest::Approx(sim.last_truth(r.meter == 0 ? 1 : 2).at("p_w")).epsilon(1e-12));
+        CHECK(r.sample->p_w ==
+              doctest::Approx(sim.last_truth(r.meter == 0 ? 1 : 2).at("p_w")).epsilon(1e-12));
     }
     CHECK(got.last_counters(0).errors() == 0);
     CHECK(got.last_counters(1).errors() == 0);
@@ -242,7 +251,8 @@ void run_fault(Sim& sim, const gw::LinkConfig& link, const FaultCase& fc, int un
     poller.start();
     REQUIRE(got.wait([](const auto& rs) { return !rs.empty() && rs.back().sample.has_value(); }));
     sim.command(fc.inject);
-    const bool counted = got.wait([&](const auto& rs) { return rs.back().counters.*fc.counter >= 2; });
+    const bool counted =
+        got.wait([&](const auto& rs) { return rs.back().counters.*fc.counter >= 2; });
     CHECK_MESSAGE(counted, "fault " << fc.name << " was not counted");
     CHECK(poller.meters().size() == 1);  // still running: no crash
     sim.command(fc.clear);
@@ -261,7 +271,8 @@ void run_fault(Sim& sim, const gw::LinkConfig& link, const FaultCase& fc, int un
     poller.stop();
     REQUIRE(recovered);
     const auto& r = got.results[first_after];
-    CHECK_MESSAGE(r.sample.has_value(), "first poll after the fault failed: " << (r.error ? r.error->message : ""));
+    CHECK_MESSAGE(r.sample.has_value(),
+                  "first poll after the fault failed: " << (r.error ? r.error->message : ""));
     // one poll period, plus a timeout for a request in flight and a reconnect
     CHECK(took < milliseconds{m.poll_ms + link.response_timeout_ms + link.reconnect_max_ms + 500});
     const auto& c = got.results.back().counters;
@@ -275,15 +286,21 @@ TEST_CASE("injected faults over TCP are counted, never fatal, and reads recover"
     const std::vector<FaultCase> cases{
         {"no answer", "eastron-sdm630", "fault * timeout", "fault * none", &C::timeouts},
         {"slow answer", "eastron-sdm630", "fault * slow 600", "fault * none", &C::timeouts},
-        {"exception reply", "eastron-sdm630", "fault * exception 2", "fault * none", &C::exceptions},
+        {"exception reply", "eastron-sdm630", "fault * exception 2", "fault * none",
+         &C::exceptions},
         {"malformed reply", "eastron-sdm630", "fault * corrupt", "fault * none", &C::bad_replies},
         {"short reply", "eastron-sdm630", "fault * short", "fault * none", &C::bad_replies},
         {"dropped connection", "eastron-sdm630", "fault * drop", "fault * none", &C::link_errors},
-        {"NaN float", "eastron-sdm630", "value * p_total nan", "value * p_total clear", &C::not_finite},
-        {"infinite float", "janitza-umg96rm", "value * u_l2n inf", "value * u_l2n clear", &C::not_finite},
-        {"int32 sentinel", "carlo-gavazzi-em24", "value * p_total na", "value * p_total clear", &C::not_available},
-        {"uint32 all ones", "abb-m4m", "value * u_l1n ones", "value * u_l1n clear", &C::not_available},
-        {"implausible power", "siemens-pac3200", "value * p_total 5e12", "value * p_total clear", &C::implausible},
+        {"NaN float", "eastron-sdm630", "value * p_total nan", "value * p_total clear",
+         &C::not_finite},
+        {"infinite float", "janitza-umg96rm", "value * u_l2n inf", "value * u_l2n clear",
+         &C::not_finite},
+        {"int32 sentinel", "carlo-gavazzi-em24", "value * p_total na", "value * p_total clear",
+         &C::not_available},
+        {"uint32 all ones", "abb-m4m", "value * u_l1n ones", "value * u_l1n clear",
+         &C::not_available},
+        {"implausible power", "siemens-pac3200", "value * p_total 5e12", "value * p_total clear",
+         &C::implausible},
     };
     for (const auto& fc : cases) {
         CAPTURE(fc.name);
@@ -302,16 +319,20 @@ TEST_CASE("a corrupted RTU frame is a counted CRC error") {
     args.insert(args.begin(), {"--rtu", pty.a(), "--unit", "3"});
     Sim sim(dir, args);
     using C = gw::MeterCounters;
-    run_fault(sim, rtu_link(pty.b()), {"CRC", "eastron-sdm630", "fault * corrupt", "fault * none", &C::crc_errors}, 3);
-    run_fault(sim, rtu_link(pty.b()), {"RTU short", "eastron-sdm630", "fault * short", "fault * none", &C::bad_replies}, 3);
-    run_fault(sim, rtu_link(pty.b()), {"RTU silent", "eastron-sdm630", "fault * timeout", "fault * none", &C::timeouts}, 3);
+    run_fault(sim, rtu_link(pty.b()),
+              {"CRC", "eastron-sdm630", "fault * corrupt", "fault * none", &C::crc_errors}, 3);
+    run_fault(sim, rtu_link(pty.b()),
+              {"RTU short", "eastron-sdm630", "fault * short", "fault * none", &C::bad_replies}, 3);
+    run_fault(sim, rtu_link(pty.b()),
+              {"RTU silent", "eastron-sdm630", "fault * timeout", "fault * none", &C::timeouts}, 3);
 }
 
-TEST_CASE("a meter that keeps timing out is polled less often and does not starve its bus neighbour") {
+TEST_CASE(
+    "a meter that keeps timing out is polled less often and does not starve its bus neighbour") {
     gw::test::TempDir dir;
     gw::test::PtyPair pty(dir.path());
-    Sim sim(dir, {"--rtu", pty.a(), "--unit", "1:eastron-sdm630:fixed", "--unit", "2:eastron-sdm630:fixed",
-                  "--speed", "0", "--fault", "2 timeout"});
+    Sim sim(dir, {"--rtu", pty.a(), "--unit", "1:eastron-sdm630:fixed", "--unit",
+                  "2:eastron-sdm630:fixed", "--speed", "0", "--fault", "2 timeout"});
     auto a = meter_for("eastron-sdm630", 1, "871685900000000028");
     auto b = meter_for("eastron-sdm630", 2, "871685900000000035");
     Collector got;
@@ -327,7 +348,8 @@ TEST_CASE("a meter that keeps timing out is polled less often and does not starv
     for (const auto& r : got.results) (r.meter == 0 ? healthy : dead)++;
     MESSAGE("healthy polls " << healthy << ", silent meter polls " << dead);
     CHECK(healthy >= 15);
-    CHECK(dead <= healthy / 2);  // backed off (without backoff: ~equal, each eating a 300 ms timeout)
+    CHECK(dead <=
+          healthy / 2);  // backed off (without backoff: ~equal, each eating a 300 ms timeout)
     CHECK(got.last_counters(0).errors() == 0);
     CHECK(got.last_counters(1).timeouts == static_cast<std::uint64_t>(dead));
 }
@@ -353,7 +375,9 @@ TEST_CASE("a Modbus TCP peer that reboots is reconnected without a restart") {
     CHECK(got.results.back().link_up);
 }
 
-TEST_CASE("an RTU line that goes and comes back (a re-plugged adapter) is reopened within a few poll periods") {
+TEST_CASE(
+    "an RTU line that goes and comes back (a re-plugged adapter) is reopened within a few poll "
+    "periods") {
     gw::test::TempDir dir;
     const std::string a = dir.file("line-a"), b = dir.file("line-b");
     auto line = std::make_unique<gw::test::PtyPair>(dir.path(), a, b);
@@ -361,7 +385,8 @@ TEST_CASE("an RTU line that goes and comes back (a re-plugged adapter) is reopen
     args.insert(args.begin(), {"--rtu", a});
     auto sim = std::make_unique<Sim>(dir, args);
     // The link as a configuration file gives it: the RTU defaults of the backoff.
-    auto cfg = gw::parse_config(R"(
+    auto cfg =
+        gw::parse_config(R"(
 [gateway]
 id = "t"
 [storage]
@@ -382,7 +407,8 @@ meter_type = "bruto_productie"
 link = "rs485"
 unit_id = 1
 profile = "eastron-sdm630"
-)", "t.toml", [](std::string_view n) { return &gw::find_profile(n)->map; });
+)",
+                         "t.toml", [](std::string_view n) { return &gw::find_profile(n)->map; });
     REQUIRE(cfg.config.has_value());
     CHECK(cfg.config->links[0].reconnect_max_ms == 2000);
     Collector got;
@@ -391,12 +417,14 @@ profile = "eastron-sdm630"
     REQUIRE(got.wait([](const auto& rs) { return !rs.empty() && rs.back().sample.has_value(); }));
 
     // The meter and its line go (the simulator killed, socat stopped: both device nodes vanish,
-    // as when a USB adapter is pulled) for long enough that the reconnect backoff reaches its cap...
+    // as when a USB adapter is pulled) for long enough that the reconnect backoff reaches its
+    // cap...
     sim->proc->kill_and_wait(SIGKILL);
     line.reset();
     REQUIRE(got.wait([](const auto& rs) { return !rs.back().link_up; }));
     // Failed attempts 100, 200, 400, 800, 1600 ms apart, then the 2 s cap: wait for the seventh.
-    REQUIRE(got.wait([](const auto& rs) { return rs.back().counters.link_errors >= 7; }, milliseconds{15'000}));
+    REQUIRE(got.wait([](const auto& rs) { return rs.back().counters.link_errors >= 7; },
+                     milliseconds{15'000}));
     CHECK_FALSE(got.results.back().link_up);  // the state a status shows meanwhile
     // ...and come back under the same names: samples again within a few poll periods.
     line = std::make_unique<gw::test::PtyPair>(dir.path(), a, b);
@@ -404,7 +432,9 @@ profile = "eastron-sdm630"
     const auto back_at = steady_clock::now();
     const std::size_t before = got.results.size();
     const bool back = got.wait(
-        [&](const auto& rs) { return rs.size() > before && rs.back().sample.has_value() && rs.back().link_up; },
+        [&](const auto& rs) {
+            return rs.size() > before && rs.back().sample.has_value() && rs.back().link_up;
+        },
         milliseconds{10'000});
     const auto took = steady_clock::now() - back_at;
     poller.stop();
@@ -415,7 +445,8 @@ profile = "eastron-sdm630"
 TEST_CASE("a serial device that is missing or not permitted is a clear error naming it") {
     auto missing = gw::check_serial_device("/dev/ttyUSB-does-not-exist");
     REQUIRE_FALSE(missing.ok());
-    CHECK(missing.error().message.find("serial device /dev/ttyUSB-does-not-exist does not exist") != std::string::npos);
+    CHECK(missing.error().message.find("serial device /dev/ttyUSB-does-not-exist does not exist") !=
+          std::string::npos);
     auto not_char = gw::check_serial_device("/etc/hostname");
     REQUIRE_FALSE(not_char.ok());
     CHECK(not_char.error().message.find("not a character device") != std::string::npos);
@@ -428,7 +459,10 @@ TEST_CASE("a serial device that is missing or not permitted is a clear error nam
         if (pid == 0) {
             if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
             auto st = gw::check_serial_device(pty.b());
-            ::_exit(!st.ok() && st.error().message.find("no permission to open serial device") != std::string::npos ? 0 : 11);
+            ::_exit(!st.ok() && st.error().message.find("no permission to open serial device") !=
+                                    std::string::npos
+                        ? 0
+                        : 11);
         }
         int status = 0;
         ::waitpid(pid, &status, 0);

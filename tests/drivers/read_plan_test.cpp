@@ -70,8 +70,8 @@ TEST_CASE("needed registers follow the totals and the voltage mode") {
     gw::MeterConfig m;
     m.registers = gw::find_profile("eastron-sdm630")->map;
     auto regs = gw::needed_registers(m);
-    CHECK(regs == std::vector<Reg>{Reg::p_total, Reg::q_total, Reg::u_l1n, Reg::u_l2n, Reg::u_l3n, Reg::e_import,
-                                   Reg::e_export, Reg::eq_import, Reg::eq_export});
+    CHECK(regs == std::vector<Reg>{Reg::p_total, Reg::q_total, Reg::u_l1n, Reg::u_l2n, Reg::u_l3n,
+                                   Reg::e_import, Reg::e_export, Reg::eq_import, Reg::eq_export});
     m.voltage = gw::VoltageMode::phase_to_phase;
     m.registers[Reg::p_total].reset();
     regs = gw::needed_registers(m);

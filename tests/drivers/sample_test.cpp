@@ -95,7 +95,8 @@ TEST_CASE("missing values and implausible ones are errors") {
     CHECK(big.error().code == gw::Errc::value_implausible);
     m.limits = {};
     m.limits.min_voltage_v = 180;
-    CHECK(gw::make_sample(m, raw(0, 0, 0), gw::SysMs{}, gw::SteadyMs{}).error().code == gw::Errc::value_implausible);
+    CHECK(gw::make_sample(m, raw(0, 0, 0), gw::SysMs{}, gw::SteadyMs{}).error().code ==
+          gw::Errc::value_implausible);
 }
 
 TEST_CASE("a missing energy value keeps the sample but not the energy") {

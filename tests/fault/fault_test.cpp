@@ -22,8 +22,8 @@
 #include <sstream>
 #include <thread>
 
-#include "gw/core/quantity.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/core/quantity.hpp"
 #include "gw/store/store.hpp"
 #include "https_client.hpp"
 #include "site.hpp"
@@ -59,7 +59,9 @@ long file_size(const std::string& path) {
 /// Does a published payload carry exactly the stored values, as served?
 bool payload_matches(const json::object& m, const StoredInterval& r) {
     auto served = [](gw::Quantity q, double v) { return gw::served_scaled(q, v); };
-    auto tenths = [](const json::value& v) { return static_cast<std::int64_t>(std::llround(v.to_number<double>() * 10)); };
+    auto tenths = [](const json::value& v) {
+        return static_cast<std::int64_t>(std::llround(v.to_number<double>() * 10));
+    };
     return m.at("actief_vermogen_kw").as_int64() == served(gw::Quantity::active_power, r.p) &&
            m.at("blind_vermogen_kvar").as_int64() == served(gw::Quantity::reactive_power, r.q) &&
            tenths(m.at("spanning_l1_v")) == served(gw::Quantity::voltage_l1, r.u1) &&
@@ -80,11 +82,14 @@ milliseconds cpu_of(pid_t pid) {
     return milliseconds{ticks * 1000 / ::sysconf(_SC_CLK_TCK)};
 }
 
-long count_lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+long count_lines(const std::string& text) {
+    return std::count(text.begin(), text.end(), '\n');
+}
 
 long count_lines_with(const std::string& text, const std::string& what) {
     long n = 0;
-    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
     return n;
 }
 
@@ -94,7 +99,8 @@ struct Tmpfs {
     bool mounted = false;
     Tmpfs(const std::string& at, const char* size) : path(at) {
         std::filesystem::create_directories(at);
-        mounted = ::geteuid() == 0 && ::mount("tmpfs", at.c_str(), "tmpfs", 0, ("size=" + std::string(size)).c_str()) == 0;
+        mounted = ::geteuid() == 0 && ::mount("tmpfs", at.c_str(), "tmpfs", 0,
+                                              ("size=" + std::string(size)).c_str()) == 0;
     }
     ~Tmpfs() {
         if (mounted) ::umount2(path.c_str(), MNT_DETACH);
@@ -114,12 +120,14 @@ void fill(const std::string& file) {
 
 }  // namespace
 
-TEST_CASE("kill -9 at random moments while polling, committing and forwarding loses and changes nothing") {
+TEST_CASE(
+    "kill -9 at random moments while polling, committing and forwarding loses and changes "
+    "nothing") {
     TempDir dir;
     Broker broker(dir);
     Subscriber sub(broker, dir, "meters/+/+/+/interval", "fault-sub");
-    SimProcess sim(dir, {"--tcp", "127.0.0.1:0", "--unit", "1:eastron-sdm630:swing", "--unit", "2:janitza-umg96rm:solar",
-                         "--peak-kw", "40"});
+    SimProcess sim(dir, {"--tcp", "127.0.0.1:0", "--unit", "1:eastron-sdm630:swing", "--unit",
+                         "2:janitza-umg96rm:solar", "--peak-kw", "40"});
     SiteConfig site;
     site.db = dir.file("gw.db");
     site.interval_s = 1;
@@ -132,10 +140,13 @@ TEST_CASE("kill -9 at random moments while polling, committing and forwarding lo
     const std::string cfg = site.write(dir.file("gw.toml"));
 
     const int kills = env_int("GW_FAULT_KILLS", 50);
-    g_report.seed = static_cast<unsigned>(env_int("GW_FAULT_SEED", static_cast<int>(std::random_device{}() % 100000)));
+    g_report.seed = static_cast<unsigned>(
+        env_int("GW_FAULT_SEED", static_cast<int>(std::random_device{}() % 100000)));
     std::mt19937 rng(g_report.seed);
-    std::uniform_int_distribution<int> life_ms(300, 2600);  // a commit comes 0.6 s after each 1 s boundary
-    MESSAGE("kill -9 loop: " << kills << " kills, seed " << g_report.seed << " (GW_FAULT_SEED repeats a run)");
+    std::uniform_int_distribution<int> life_ms(
+        300, 2600);  // a commit comes 0.6 s after each 1 s boundary
+    MESSAGE("kill -9 loop: " << kills << " kills, seed " << g_report.seed
+                             << " (GW_FAULT_SEED repeats a run)");
     std::map<std::string, StoredInterval> seen;
     const auto deadline = steady_clock::now() + minutes{kills > 100 ? 120 : 5};
     for (int k = 0; k < kills && steady_clock::now() < deadline; ++k) {
@@ -150,8 +161,10 @@ TEST_CASE("kill -9 at random moments while polling, committing and forwarding lo
         const auto now = stored_intervals(site.db);
         for (const auto& [id, row] : seen) {
             auto it = now.find(id);
-            if (it == now.end()) ++g_report.lost;
-            else if (!(it->second == row)) ++g_report.changed;
+            if (it == now.end())
+                ++g_report.lost;
+            else if (!(it->second == row))
+                ++g_report.changed;
         }
         for (const auto& [id, row] : now) seen.emplace(id, row);
         if (k % 10 == 9 && integrity(site.db) != "ok") g_report.integrity = false;
@@ -163,7 +176,8 @@ TEST_CASE("kill -9 at random moments while polling, committing and forwarding lo
     while (!drained && steady_clock::now() < drain_deadline) {
         sub.collect(milliseconds{100});
         const auto rows = stored_intervals(site.db);
-        drained = !rows.empty() && std::none_of(rows.begin(), rows.end(), [](const auto& kv) { return kv.second.pending; });
+        drained = !rows.empty() && std::none_of(rows.begin(), rows.end(),
+                                                [](const auto& kv) { return kv.second.pending; });
     }
     gw->kill_and_wait(SIGTERM);
     sub.collect(milliseconds{100});
@@ -200,7 +214,9 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     TempDir dir;
     Tmpfs fs(dir.file("mnt"), "3m");
     if (!fs.mounted) {
-        MESSAGE("SKIPPED: mounting a tmpfs needs root (CI runs as root); the full-disk case did not run");
+        MESSAGE(
+            "SKIPPED: mounting a tmpfs needs root (CI runs as root); the full-disk case did not "
+            "run");
         g_report.disk = "skipped (no tmpfs: not root)";
         return;
     }
@@ -225,8 +241,10 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
         auto store = gw::Store::open(site.db);
         REQUIRE(store.ok());
         const auto now = gw::SysS{duration_cast<seconds>(system_clock::now().time_since_epoch())};
-        REQUIRE((*store)->add_client("liander", gw::Role::reader, gw::hash_secret(secret), now).ok());
-        REQUIRE((*store)->record_consent(*gw::Ean18::parse(k_klant), true, now, "fault-suite").ok());
+        REQUIRE(
+            (*store)->add_client("liander", gw::Role::reader, gw::hash_secret(secret), now).ok());
+        REQUIRE(
+            (*store)->record_consent(*gw::Ean18::parse(k_klant), true, now, "fault-suite").ok());
     }
     const std::string filler = fs.path + "/filler";
     const std::string log = dir.file("gateway.log");
@@ -252,8 +270,12 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     CHECK(std::string(st.at("storage").at("error").as_string()).find("disk") != std::string::npos);
     CHECK(st.at("storage").at("uncommitted_in_memory").as_int64() >= 1);
     CHECK(read_file(log).find("storage unavailable at start") != std::string::npos);
-    CHECK(https_request(port, "/api/v1/metingen?klant_ean=" + std::string(k_klant) + "&meter_ean=" + k_meter_b +
-                                  "&start_tijd=" + gw::format_utc(gw::SysS{duration_cast<seconds>(system_clock::now().time_since_epoch())} - hours{1}),
+    CHECK(https_request(port,
+                        "/api/v1/metingen?klant_ean=" + std::string(k_klant) +
+                            "&meter_ean=" + k_meter_b + "&start_tijd=" +
+                            gw::format_utc(gw::SysS{duration_cast<seconds>(
+                                               system_clock::now().time_since_epoch())} -
+                                           hours{1}),
                         "liander", secret)
               .status == 503);
     for (const auto& e : std::filesystem::directory_iterator(fs.path))
@@ -262,7 +284,8 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     // 2. Room again: the held intervals are committed, in order, without a gap.
     std::filesystem::remove(filler);
     const auto until = steady_clock::now() + seconds{15};
-    while (steady_clock::now() < until && (status(port).empty() || status(port).at("storage").at("state") != "ok"))
+    while (steady_clock::now() < until &&
+           (status(port).empty() || status(port).at("storage").at("state") != "ok"))
         std::this_thread::sleep_for(milliseconds{100});
     st = status(port);
     CHECK(st.at("storage").at("state").as_string() == "ok");
@@ -277,7 +300,9 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     while (held == 0 && steady_clock::now() < bite) {
         sub.collect(milliseconds{100});
         st = status(port);  // each status call adds an audit row: the file grows sooner
-        held = st.empty() ? 0 : static_cast<long>(st.at("storage").at("uncommitted_in_memory").as_int64());
+        held = st.empty()
+                   ? 0
+                   : static_cast<long>(st.at("storage").at("uncommitted_in_memory").as_int64());
     }
     REQUIRE_MESSAGE(held > 0, "the data file never needed room on the full disk");
     const std::size_t before = sub.lines.size();
@@ -286,12 +311,14 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     CHECK(sub.collect_until(
         [&] {
             st = status(port);
-            return !st.empty() && st.at("storage").at("uncommitted_in_memory").as_int64() >= held + 10;
+            return !st.empty() &&
+                   st.at("storage").at("uncommitted_in_memory").as_int64() >= held + 10;
         },
         seconds{30}));
     const long publishes_while_full = static_cast<long>(sub.lines.size() - before);
     const long log_lines_while_full = count_lines(read_file(log)) - log_before;
-    held = st.empty() ? -1 : static_cast<long>(st.at("storage").at("uncommitted_in_memory").as_int64());
+    held = st.empty() ? -1
+                      : static_cast<long>(st.at("storage").at("uncommitted_in_memory").as_int64());
     CHECK(held >= 10);
     CHECK(st.at("storage").at("state").as_string() == "failing");
     CHECK(std::string(st.at("storage").at("error").as_string()).find("full") != std::string::npos);
@@ -314,7 +341,8 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     REQUIRE(rows.size() >= 10);
     std::map<std::string, std::vector<std::int64_t>> ends;  // per meter
     for (const auto& [id, r] : rows)
-        ends[id.substr(0, id.find('/'))].push_back(gw::parse_utc(id.substr(id.find('/') + 1))->time_since_epoch().count());
+        ends[id.substr(0, id.find('/'))].push_back(
+            gw::parse_utc(id.substr(id.find('/') + 1))->time_since_epoch().count());
     long gaps = 0;
     for (auto& [meter, e] : ends) {
         std::sort(e.begin(), e.end());
@@ -330,8 +358,9 @@ TEST_CASE("a real full file system: at start, during operation, and freed again"
     CHECK(*(*store)->consent_active(*gw::Ean18::parse(k_klant)));
     CHECK(*(*store)->integrity_check() == "ok");
     std::ostringstream os;
-    os << "held " << held << ", publishes while full " << publishes_while_full << ", log lines while full "
-       << log_lines_while_full << ", gaps " << gaps << ", credentials and consent intact";
+    os << "held " << held << ", publishes while full " << publishes_while_full
+       << ", log lines while full " << log_lines_while_full << ", gaps " << gaps
+       << ", credentials and consent intact";
     g_report.disk = os.str();
 }
 
@@ -350,13 +379,16 @@ TEST_CASE("200 idle or slow connections from one address do not deny the API to 
     {
         auto store = gw::Store::open(site.db);
         REQUIRE(store.ok());
-        REQUIRE((*store)->add_client("liander", gw::Role::reader, gw::hash_secret(secret), gw::SysS{}).ok());
+        REQUIRE((*store)
+                    ->add_client("liander", gw::Role::reader, gw::hash_secret(secret), gw::SysS{})
+                    .ok());
     }
     const std::string log = dir.file("gateway.log");
     auto gw = start_gateway(cfg, log);
     const int port = wait_api_port(log, seconds{10});
     REQUIRE(port > 0);
-    REQUIRE(https_request(port, "/api/v1/status", "liander", secret, "127.0.0.2").status == 200);  // the login is checked once
+    REQUIRE(https_request(port, "/api/v1/status", "liander", secret, "127.0.0.2").status ==
+            200);  // the login is checked once
 
     namespace asio = boost::asio;
     using tcp = asio::ip::tcp;
@@ -380,7 +412,8 @@ TEST_CASE("200 idle or slow connections from one address do not deny the API to 
         std::string request = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Slow: ";
         std::size_t sent = 0;
         char buf[256];
-        Attacker(asio::io_context& i, asio::ssl::context& t, int p, bool sl, steady_clock::time_point st, long& o)
+        Attacker(asio::io_context& i, asio::ssl::context& t, int p, bool sl,
+                 steady_clock::time_point st, long& o)
             : io(i), tls(t), port(p), slow(sl), stop_at(st), opened(o) {}
         void start() {
             if (steady_clock::now() >= stop_at) return;
@@ -389,54 +422,67 @@ TEST_CASE("200 idle or slow connections from one address do not deny the API to 
             s->next_layer().open(tcp::v4(), ec);
             s->next_layer().bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), ec);
             ++opened;
-            s->next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(port)),
-                                          [self = shared_from_this()](boost::system::error_code e) { self->connected(e); });
+            s->next_layer().async_connect(
+                tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                              static_cast<std::uint16_t>(port)),
+                [self = shared_from_this()](boost::system::error_code e) { self->connected(e); });
         }
         void connected(boost::system::error_code ec) {
             if (ec) return restart();
             if (!slow) return watch();
             s->async_handshake(asio::ssl::stream_base::client,
-                               [self = shared_from_this()](boost::system::error_code e) { e ? self->restart() : self->trickle(); });
+                               [self = shared_from_this()](boost::system::error_code e) {
+                                   e ? self->restart() : self->trickle();
+                               });
         }
         void watch() {  // wait for the server to close the bare connection
-            s->next_layer().async_read_some(asio::buffer(buf), [self = shared_from_this()](boost::system::error_code, std::size_t) {
-                self->restart();
-            });
+            s->next_layer().async_read_some(
+                asio::buffer(buf), [self = shared_from_this()](boost::system::error_code,
+                                                               std::size_t) { self->restart(); });
         }
         void trickle() {
             if (steady_clock::now() >= stop_at) return;
-            asio::async_write(*s, asio::buffer(&request[sent % request.size()], 1),
-                              [self = shared_from_this()](boost::system::error_code e, std::size_t) {
-                                  if (e) return self->restart();
-                                  ++self->sent;
-                                  self->timer.expires_after(seconds{1});
-                                  self->timer.async_wait([self](boost::system::error_code) { self->trickle(); });
-                              });
+            asio::async_write(
+                *s, asio::buffer(&request[sent % request.size()], 1),
+                [self = shared_from_this()](boost::system::error_code e, std::size_t) {
+                    if (e) return self->restart();
+                    ++self->sent;
+                    self->timer.expires_after(seconds{1});
+                    self->timer.async_wait([self](boost::system::error_code) { self->trickle(); });
+                });
         }
         void restart() {
             timer.cancel();
             boost::system::error_code ec;
             s->next_layer().close(ec);
-            timer.expires_after(milliseconds{50});  // a flood, but not a busy loop of the test itself
-            timer.async_wait([self = shared_from_this()](boost::system::error_code) { self->start(); });
+            timer.expires_after(
+                milliseconds{50});  // a flood, but not a busy loop of the test itself
+            timer.async_wait(
+                [self = shared_from_this()](boost::system::error_code) { self->start(); });
         }
     };
-    for (int i = 0; i < 200; ++i) std::make_shared<Attacker>(io, tls, port, i % 2 == 1, stop_at, opened)->start();
+    for (int i = 0; i < 200; ++i)
+        std::make_shared<Attacker>(io, tls, port, i % 2 == 1, stop_at, opened)->start();
     std::thread attack([&] { io.run_for(seconds{flood_s + 5}); });
-    REQUIRE(wait_until([&] { return opened >= 400; }, seconds{10}));  // the flood is on: every attacker has come back at least once
+    REQUIRE(
+        wait_until([&] { return opened >= 400; },
+                   seconds{10}));  // the flood is on: every attacker has come back at least once
     const long log_before = count_lines(read_file(log));
     const milliseconds cpu0 = cpu_of(gw->pid());
     const auto t0 = steady_clock::now();
     int answered = 0;
     milliseconds slowest{0};
     for (int i = 0; i < 30; ++i) {
-        auto r = https_request(port, "/api/v1/status", "liander", secret, "127.0.0.2", "GET", seconds{5});
+        auto r = https_request(port, "/api/v1/status", "liander", secret, "127.0.0.2", "GET",
+                               seconds{5});
         if (r.status == 200 && r.took <= seconds{1}) ++answered;
         slowest = std::max(slowest, r.took);
         std::this_thread::sleep_for(milliseconds{std::min(100, flood_s * 1000 / 40)});
     }
-    const double wall_ms = static_cast<double>(duration_cast<milliseconds>(steady_clock::now() - t0).count());
-    const double cpu_pct = 100.0 * static_cast<double>((cpu_of(gw->pid()) - cpu0).count()) / wall_ms;
+    const double wall_ms =
+        static_cast<double>(duration_cast<milliseconds>(steady_clock::now() - t0).count());
+    const double cpu_pct =
+        100.0 * static_cast<double>((cpu_of(gw->pid()) - cpu0).count()) / wall_ms;
     attack.join();
     const long log_lines = count_lines(read_file(log)) - log_before;
     CHECK(answered == 30);
@@ -445,20 +491,23 @@ TEST_CASE("200 idle or slow connections from one address do not deny the API to 
     CHECK(gw->running());
     gw->kill_and_wait(SIGTERM);
     std::ostringstream os;
-    os << answered << "/30 answered from 127.0.0.2 (slowest " << slowest.count() << " ms) while 200 connections from 127.0.0.1 ("
-       << opened << " opened in " << flood_s << " s) held on; gateway CPU " << std::fixed << std::setprecision(1) << cpu_pct
+    os << answered << "/30 answered from 127.0.0.2 (slowest " << slowest.count()
+       << " ms) while 200 connections from 127.0.0.1 (" << opened << " opened in " << flood_s
+       << " s) held on; gateway CPU " << std::fixed << std::setprecision(1) << cpu_pct
        << " % of a core; " << log_lines << " log lines";
     g_report.flood = os.str();
 }
 
 TEST_CASE("meters that go and come back, on TCP and on RTU, resume without a restart") {
     TempDir dir;
-    auto tcp_sim = std::make_unique<SimProcess>(dir, std::vector<std::string>{"--tcp", "127.0.0.1:0", "--scenario", "swing"},
-                                                "sim-tcp.log");
+    auto tcp_sim = std::make_unique<SimProcess>(
+        dir, std::vector<std::string>{"--tcp", "127.0.0.1:0", "--scenario", "swing"},
+        "sim-tcp.log");
     const int tcp_port = tcp_sim->port;
     const std::string a = dir.file("rs485-meter"), b = dir.file("rs485-gateway");
     auto line = std::make_unique<PtyPair>(dir.path(), a, b);
-    auto rtu_sim = std::make_unique<SimProcess>(dir, std::vector<std::string>{"--rtu", a, "--scenario", "solar"}, "sim-rtu.log");
+    auto rtu_sim = std::make_unique<SimProcess>(
+        dir, std::vector<std::string>{"--rtu", a, "--scenario", "solar"}, "sim-rtu.log");
     SiteConfig site;
     site.db = dir.file("gw.db");
     site.interval_s = 2;
@@ -480,29 +529,37 @@ TEST_CASE("meters that go and come back, on TCP and on RTU, resume without a res
     rtu_sim->proc->kill_and_wait(SIGKILL);
     line.reset();
     // The link state says so (the log line that goes with it).
-    REQUIRE(wait_until([&] { return count_lines_with(read_file(log), " down: ") >= down_before + 2; }, seconds{10}));
+    REQUIRE(
+        wait_until([&] { return count_lines_with(read_file(log), " down: ") >= down_before + 2; },
+                   seconds{10}));
     // And come back where they were.
     tcp_sim = std::make_unique<SimProcess>(
-        dir, std::vector<std::string>{"--tcp", "127.0.0.1:" + std::to_string(tcp_port), "--scenario", "swing"}, "sim-tcp.log");
+        dir,
+        std::vector<std::string>{"--tcp", "127.0.0.1:" + std::to_string(tcp_port), "--scenario",
+                                 "swing"},
+        "sim-tcp.log");
     line = std::make_unique<PtyPair>(dir.path(), a, b);
-    rtu_sim = std::make_unique<SimProcess>(dir, std::vector<std::string>{"--rtu", a, "--scenario", "solar"}, "sim-rtu.log");
+    rtu_sim = std::make_unique<SimProcess>(
+        dir, std::vector<std::string>{"--rtu", a, "--scenario", "solar"}, "sim-rtu.log");
     const bool tcp_back = wait_more(k_meter_b, stored_count(site.db, k_meter_b) + 1, seconds{15});
     const bool rtu_back = wait_more(k_meter_a, stored_count(site.db, k_meter_a) + 1, seconds{15});
     CHECK(gw->running());
     gw->kill_and_wait(SIGTERM);
     CHECK(tcp_back);
     CHECK(rtu_back);
-    g_report.meters = std::string("tcp ") + (tcp_back ? "back" : "NOT BACK") + ", rtu " + (rtu_back ? "back" : "NOT BACK");
+    g_report.meters = std::string("tcp ") + (tcp_back ? "back" : "NOT BACK") + ", rtu " +
+                      (rtu_back ? "back" : "NOT BACK");
 }
 
 TEST_CASE("summary") {
     std::ostringstream os;
-    os << "fault suite: kills " << g_report.kills << " (seed " << g_report.seed << "), intervals checked "
-       << g_report.checked << ", lost " << g_report.lost << ", changed " << g_report.changed << ", published "
-       << g_report.published << " (not as stored " << g_report.not_stored << ", an id with other values "
-       << g_report.id_changed << "), integrity " << (g_report.integrity ? "ok" : "FAILED") << ", WAL peak "
-       << g_report.wal_peak / 1024 << " KiB; full disk: " << g_report.disk << "; flood: " << g_report.flood
-       << "; meters gone and back: " << g_report.meters;
+    os << "fault suite: kills " << g_report.kills << " (seed " << g_report.seed
+       << "), intervals checked " << g_report.checked << ", lost " << g_report.lost << ", changed "
+       << g_report.changed << ", published " << g_report.published << " (not as stored "
+       << g_report.not_stored << ", an id with other values " << g_report.id_changed
+       << "), integrity " << (g_report.integrity ? "ok" : "FAILED") << ", WAL peak "
+       << g_report.wal_peak / 1024 << " KiB; full disk: " << g_report.disk
+       << "; flood: " << g_report.flood << "; meters gone and back: " << g_report.meters;
     std::printf("%s\n", os.str().c_str());
     std::fflush(stdout);
 }

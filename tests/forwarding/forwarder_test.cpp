@@ -46,8 +46,10 @@ struct ScriptedBroker final : gw::Publisher {
     }
     void publish(const std::string& topic, std::string payload, bool retained, Done done) override {
         published.push_back({topic, std::move(payload), retained});
-        if (auto_ack) done(true, 0, "");
-        else unacked.push_back(std::move(done));
+        if (auto_ack)
+            done(true, 0, "");
+        else
+            unacked.push_back(std::move(done));
     }
     void disconnect(const std::string&) override {}
     void on_lost(Lost l) override { lost = std::move(l); }
@@ -78,7 +80,8 @@ enabled = false
 enabled = true
 uri = "tcp://127.0.0.1:1883"
 reconnect_max_s = 1
-max_inflight = )" + std::to_string(max_inflight) + R"(
+max_inflight = )" + std::to_string(max_inflight) +
+                                    R"(
 [[customer]]
 klant_ean = "871685900000000011"
 [[link]]
@@ -100,7 +103,8 @@ link = "lan"
 unit_id = 2
 profile = "eastron-sdm630"
 )",
-                                "forwarder.toml", [](std::string_view n) { return &gw::find_profile(n)->map; });
+                                "forwarder.toml",
+                                [](std::string_view n) { return &gw::find_profile(n)->map; });
     REQUIRE(res.config.has_value());
     return *res.config;
 }
@@ -131,7 +135,9 @@ struct Rig {
         broker = b.get();
         fwd = std::make_unique<gw::MqttForwarder>(cfg, *store, io, clock, std::move(b));
     }
-    void commit(const gw::IntervalRecord& r) { REQUIRE(*store->commit_interval(r, nullptr, true, {}, gw::SysMs{})); }
+    void commit(const gw::IntervalRecord& r) {
+        REQUIRE(*store->commit_interval(r, nullptr, true, {}, gw::SysMs{}));
+    }
     std::int64_t pending() { return store->stats()->pending_forward; }
     /// Runs the io_context until `pred` holds, at most `timeout`.
     template <class P>
@@ -148,7 +154,9 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("every committed interval is published once, oldest first, and marked forwarded on its acknowledgement") {
+TEST_CASE(
+    "every committed interval is published once, oldest first, and marked forwarded on its "
+    "acknowledgement") {
     Rig rig;
     for (int i = 1; i <= 20; ++i) {
         rig.commit(interval(MA, i));
@@ -158,8 +166,10 @@ TEST_CASE("every committed interval is published once, oldest first, and marked 
     REQUIRE(rig.run_until([&] { return rig.pending() == 0; }));
     const auto sent = rig.broker->intervals();
     REQUIRE(sent.size() == 40);
-    for (std::size_t i = 1; i < sent.size(); ++i) CHECK(sent[i - 1].at("tijd").as_string() <= sent[i].at("tijd").as_string());
-    CHECK(rig.broker->published.front().topic == "meters/site-0001/status");  // online first, retained
+    for (std::size_t i = 1; i < sent.size(); ++i)
+        CHECK(sent[i - 1].at("tijd").as_string() <= sent[i].at("tijd").as_string());
+    CHECK(rig.broker->published.front().topic ==
+          "meters/site-0001/status");  // online first, retained
     CHECK(rig.broker->published.front().payload == "online");
     CHECK(rig.broker->published.front().retained);
     CHECK(rig.fwd->publishes() == 40);
@@ -174,13 +184,14 @@ TEST_CASE("at most max_inflight messages wait for their acknowledgement") {
     REQUIRE(rig.run_until([&] { return rig.broker->intervals().size() == 4; }));
     rig.run_until([] { return false; }, milliseconds{100});
     CHECK(rig.broker->intervals().size() == 4);  // the window is full
-    rig.broker->ack_one();                        // the online status
-    rig.broker->ack_one();                        // the first interval
+    rig.broker->ack_one();                       // the online status
+    rig.broker->ack_one();                       // the first interval
     REQUIRE(rig.run_until([&] { return rig.broker->intervals().size() == 5; }));
     REQUIRE(rig.run_until([&] { return rig.pending() == 9; }));
 }
 
-TEST_CASE("what was not acknowledged goes out again after a reconnect, what was acknowledged does not") {
+TEST_CASE(
+    "what was not acknowledged goes out again after a reconnect, what was acknowledged does not") {
     Rig rig;
     rig.broker->auto_ack = false;
     for (int i = 1; i <= 3; ++i) rig.commit(interval(MA, i));
@@ -200,12 +211,15 @@ TEST_CASE("what was not acknowledged goes out again after a reconnect, what was 
     CHECK(rig.broker->connects == 2);
 }
 
-TEST_CASE("a refused connection is retried with a capped backoff and the backlog goes out once it is taken") {
+TEST_CASE(
+    "a refused connection is retried with a capped backoff and the backlog goes out once it is "
+    "taken") {
     Rig rig;
     rig.broker->refuse = 3;
     for (int i = 1; i <= 5; ++i) rig.commit(interval(MA, i));
     REQUIRE(rig.fwd->start().ok());
-    REQUIRE(rig.run_until([&] { return rig.fwd->state() == "disconnected: the broker is unavailable"; }));
+    REQUIRE(rig.run_until(
+        [&] { return rig.fwd->state() == "disconnected: the broker is unavailable"; }));
     // 0.5 s, 1 s, then the 1 s cap (mqtt.reconnect_max_s).
     const auto t0 = steady_clock::now();
     REQUIRE(rig.run_until([&] { return rig.pending() == 0; }));
@@ -214,20 +228,24 @@ TEST_CASE("a refused connection is retried with a capped backoff and the backlog
     CHECK(rig.broker->intervals().size() == 5);
 }
 
-TEST_CASE("acknowledgements the store cannot record are retried, and nothing is published twice meanwhile") {
+TEST_CASE(
+    "acknowledgements the store cannot record are retried, and nothing is published twice "
+    "meanwhile") {
     Rig rig;
     for (int i = 1; i <= 3; ++i) rig.commit(interval(MA, i));
     sqlite3* h = nullptr;
     REQUIRE(sqlite3_open(rig.store->path().c_str(), &h) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(h, "CREATE TRIGGER no_marks BEFORE UPDATE OF forward_pending ON intervals "
-                            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    REQUIRE(sqlite3_exec(h,
+                         "CREATE TRIGGER no_marks BEFORE UPDATE OF forward_pending ON intervals "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     REQUIRE(rig.fwd->start().ok());
     REQUIRE(rig.run_until([&] { return rig.broker->intervals().size() == 3; }));
     REQUIRE(rig.run_until([&] { return rig.fwd->mark_failures() >= 1; }));
     rig.commit(interval(MA, 4));  // a new interval while the marks fail
     rig.fwd->kick();
-    REQUIRE(rig.run_until([&] { return rig.fwd->mark_failures() >= 3; }));  // retried, with a backoff
+    REQUIRE(
+        rig.run_until([&] { return rig.fwd->mark_failures() >= 3; }));  // retried, with a backoff
     CHECK(rig.broker->intervals().size() == 3);  // nothing again, and nothing new while marks fail
     CHECK(rig.pending() == 4);
     REQUIRE(sqlite3_exec(h, "DROP TRIGGER no_marks;", nullptr, nullptr, nullptr) == SQLITE_OK);
@@ -247,16 +265,19 @@ TEST_CASE("the payload and topic follow the contract, and numbers are never in e
     r.u3_v = 231.0;
     r.samples = 298;
     r.coverage = 0.9933;
-    CHECK(gw::interval_topic(cfg, cfg.meters[0]) == "meters/site-0001/871685900000000011/871685900000000035/interval");
+    CHECK(gw::interval_topic(cfg, cfg.meters[0]) ==
+          "meters/site-0001/871685900000000011/871685900000000035/interval");
     CHECK(gw::status_topic(cfg) == "meters/site-0001/status");
-    CHECK(gw::interval_payload(cfg, cfg.meters[0], r) ==
-          R"({"id":"871685900000000035/2026-11-23T11:55:00Z","gateway_id":"site-0001","klant_ean":"871685900000000011",)"
-          R"("meter_ean":"871685900000000035","meter_type":"overdrachtspunt","tijd":"2026-11-23T11:55:00Z","interval_s":300,)"
-          R"("actief_vermogen_kw":-1234,"blind_vermogen_kvar":12,"spanning_l1_v":231.4,"spanning_l2_v":230.9,)"
-          R"("spanning_l3_v":231.0,"kwaliteit":"gemeten","monsters":298,"dekking":0.99})");
+    CHECK(
+        gw::interval_payload(cfg, cfg.meters[0], r) ==
+        R"({"id":"871685900000000035/2026-11-23T11:55:00Z","gateway_id":"site-0001","klant_ean":"871685900000000011",)"
+        R"("meter_ean":"871685900000000035","meter_type":"overdrachtspunt","tijd":"2026-11-23T11:55:00Z","interval_s":300,)"
+        R"("actief_vermogen_kw":-1234,"blind_vermogen_kvar":12,"spanning_l1_v":231.4,"spanning_l2_v":230.9,)"
+        R"("spanning_l3_v":231.0,"kwaliteit":"gemeten","monsters":298,"dekking":0.99})");
     r.q_var.reset();
     r.coverage = 1.0;
     const auto j = json::parse(gw::interval_payload(cfg, cfg.meters[0], r)).as_object();
     CHECK(j.at("blind_vermogen_kvar").is_null());
-    CHECK(gw::interval_payload(cfg, cfg.meters[0], r).find("\"dekking\":1.00}") != std::string::npos);
+    CHECK(gw::interval_payload(cfg, cfg.meters[0], r).find("\"dekking\":1.00}") !=
+          std::string::npos);
 }

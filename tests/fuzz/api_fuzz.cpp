@@ -1,16 +1,16 @@
 // libFuzzer target: request parsing and parameter handling of the pull API, end to end through
 // Api::handle on a real SQLite store. Input: byte 0 picks the credentials (none, a valid bearer
 // token, or the rest of line 1 as the Authorization header); then "METHOD TARGET" on one line.
+#include <unistd.h>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "gw/api/api.hpp"
-#include "gw/drivers/profile.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/drivers/profile.hpp"
 #include "gw/store/store.hpp"
 
 namespace {
@@ -94,8 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.remote = "fuzz";
     std::string line = input;
     switch (data[0] % 3) {
-        case 0: break;
-        case 1: req.authorization = "Bearer " + world.token; break;
+        case 0:
+            break;
+        case 1:
+            req.authorization = "Bearer " + world.token;
+            break;
         default: {
             const auto nl = input.find('\n');
             req.authorization = input.substr(0, nl);

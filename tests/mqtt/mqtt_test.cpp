@@ -32,7 +32,9 @@ struct Site {
         cfg.mqtt_extra = "keepalive_s = 5\nreconnect_max_s = 2\n" + extra;
         cfg.write(dir.file("gw.toml"));
     }
-    std::unique_ptr<Process> gateway() { return start_gateway(dir.file("gw.toml"), dir.file("gateway.log")); }
+    std::unique_ptr<Process> gateway() {
+        return start_gateway(dir.file("gw.toml"), dir.file("gateway.log"));
+    }
     long stored() { return static_cast<long>(stored_intervals(cfg.db).size()); }
     long pending() {
         long n = 0;
@@ -69,7 +71,8 @@ TEST_CASE("every interval is delivered, and the retained status says online") {
     CHECK(all_delivered(site, sub, seconds{15}, 2));
     CHECK(sub.saw("meters/site-0001/status online"));
     gw->kill_and_wait(SIGTERM);
-    CHECK(sub.collect_until([&] { return sub.saw("meters/site-0001/status offline"); }, seconds{3}));  // a clean stop
+    CHECK(sub.collect_until([&] { return sub.saw("meters/site-0001/status offline"); },
+                            seconds{3}));  // a clean stop
 }
 
 TEST_CASE("a broker outage of several intervals loses nothing and the backlog goes oldest first") {
@@ -81,7 +84,8 @@ TEST_CASE("a broker outage of several intervals loses nothing and the backlog go
     auto gw = site.gateway();
     REQUIRE(all_delivered(site, sub, seconds{15}));
     broker.stop();
-    REQUIRE(wait_until([&] { return site.pending() >= 3; }, seconds{15}));  // three intervals while it is away
+    REQUIRE(wait_until([&] { return site.pending() >= 3; },
+                       seconds{15}));  // three intervals while it is away
     broker.start();
     CHECK(all_delivered(site, sub, seconds{20}));
     CHECK(site.log().find("intervals stay queued") != std::string::npos);
@@ -96,7 +100,9 @@ TEST_CASE("a broker outage of several intervals loses nothing and the backlog go
     gw->kill_and_wait(SIGTERM);
 }
 
-TEST_CASE("a gateway killed with unacknowledged messages delivers them after restart and the last will says offline") {
+TEST_CASE(
+    "a gateway killed with unacknowledged messages delivers them after restart and the last will "
+    "says offline") {
     TempDir dir;
     Broker broker(dir);
     Subscriber sub(broker, dir);
@@ -110,7 +116,8 @@ TEST_CASE("a gateway killed with unacknowledged messages delivers them after res
     gw->kill_and_wait(SIGKILL);
     ::kill(broker.proc->pid(), SIGCONT);
     // keepalive 5 s: the broker gives up on the dead client and sends its will.
-    CHECK(sub.collect_until([&] { return sub.saw("meters/site-0001/status offline"); }, seconds{15}));
+    CHECK(
+        sub.collect_until([&] { return sub.saw("meters/site-0001/status offline"); }, seconds{15}));
     gw = site.gateway();
     CHECK(all_delivered(site, sub, seconds{20}));
     CHECK(sub.saw("meters/site-0001/status online"));
@@ -130,7 +137,8 @@ TEST_CASE("TLS with a test CA works, and an unknown CA is reported and nothing i
     site.mqtt(broker, "ca_file = \"" GW_TEST_DATA "/tls/server.crt\"\n");
     gw = site.gateway();
     const long before = site.stored();
-    CHECK(wait_until([&] { return site.stored() >= before + 2 && site.pending() >= 2; }, seconds{15}));  // queued, not lost
+    CHECK(wait_until([&] { return site.stored() >= before + 2 && site.pending() >= 2; },
+                     seconds{15}));  // queued, not lost
     gw->kill_and_wait(SIGTERM);
     const std::string log = site.log();
     CHECK(log.find("cannot connect to " + broker.uri()) != std::string::npos);
@@ -145,12 +153,14 @@ TEST_CASE("wrong credentials are reported, and intervals keep being stored and g
     Broker broker(dir, false, passwd);
     write_file(dir.file("mqtt.secret"), "wrong\n");
     Site site(dir);
-    site.mqtt(broker, "username = \"site-0001\"\npassword_file = \"" + dir.file("mqtt.secret") + "\"\n");
+    site.mqtt(broker,
+              "username = \"site-0001\"\npassword_file = \"" + dir.file("mqtt.secret") + "\"\n");
     auto gw = site.gateway();
     CHECK(wait_until(
         [&] {
             const std::string log = site.log();
-            return log.find("bad user name or password") != std::string::npos || log.find("not authorized") != std::string::npos;
+            return log.find("bad user name or password") != std::string::npos ||
+                   log.find("not authorized") != std::string::npos;
         },
         seconds{10}));
     CHECK(wait_until([&] { return site.pending() >= 2; }, seconds{10}));
@@ -173,8 +183,9 @@ TEST_CASE("an acknowledged interval whose mark fails is not published again: the
     sqlite3* h = nullptr;
     REQUIRE(sqlite3_open(site.cfg.db.c_str(), &h) == SQLITE_OK);
     sqlite3_busy_timeout(h, 5000);
-    REQUIRE(sqlite3_exec(h, "CREATE TRIGGER no_marks BEFORE UPDATE OF forward_pending ON intervals "
-                            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    REQUIRE(sqlite3_exec(h,
+                         "CREATE TRIGGER no_marks BEFORE UPDATE OF forward_pending ON intervals "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     sub.collect(milliseconds{50});
     const std::size_t before = sub.lines.size();
@@ -185,9 +196,11 @@ TEST_CASE("an acknowledged interval whose mark fails is not published again: the
     CHECK(published <= 4);  // at most each new interval once before the first failed mark: no storm
     REQUIRE(sqlite3_exec(h, "DROP TRIGGER no_marks;", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(h);
-    CHECK(all_delivered(site, sub, seconds{20}));  // and everything goes out once the store takes marks again
+    CHECK(all_delivered(site, sub,
+                        seconds{20}));  // and everything goes out once the store takes marks again
     gw->kill_and_wait(SIGTERM);
-    CHECK(site.log().find("acknowledged intervals cannot be marked in the store") != std::string::npos);
+    CHECK(site.log().find("acknowledged intervals cannot be marked in the store") !=
+          std::string::npos);
 }
 
 TEST_CASE("with MQTT disabled nothing is queued") {

@@ -47,7 +47,8 @@ IntervalRecord interval(const Ean18& meter, SysS end, double p_w = -1'234'500) {
 }
 
 void commit(Store& s, const IntervalRecord& r, bool forward = true) {
-    auto st = s.commit_interval(r, nullptr, forward, {}, SysMs{r.end.time_since_epoch()} + seconds{2});
+    auto st =
+        s.commit_interval(r, nullptr, forward, {}, SysMs{r.end.time_since_epoch()} + seconds{2});
     REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
     REQUIRE(*st);
 }
@@ -93,7 +94,8 @@ TEST_CASE("a new store is created with the current schema, WAL and synchronous=F
     CHECK(*s->pragma("application_id") == "1296521009");
     CHECK(*s->pragma("foreign_keys") == "1");
     CHECK(*s->pragma("journal_size_limit") == "262144");
-    // Credentials and consent live in their own file, with a rollback journal (readable on a full disk).
+    // Credentials and consent live in their own file, with a rollback journal (readable on a full
+    // disk).
     CHECK(s->access_path() == dir.file("gw-access.db"));
     CHECK(*s->pragma("access.journal_mode") == "delete");
     CHECK(*s->pragma("access.synchronous") == "2");
@@ -102,7 +104,8 @@ TEST_CASE("a new store is created with the current schema, WAL and synchronous=F
 }
 
 TEST_CASE("the access file's name is derived from the data file's") {
-    CHECK(Store::access_path_for("/var/lib/meter-gateway/gateway.db") == "/var/lib/meter-gateway/gateway-access.db");
+    CHECK(Store::access_path_for("/var/lib/meter-gateway/gateway.db") ==
+          "/var/lib/meter-gateway/gateway-access.db");
     CHECK(Store::access_path_for("gw.db") == "gw-access.db");
     CHECK(Store::access_path_for("/data/store") == "/data/store-access");
     CHECK(Store::access_path_for("/data.d/store") == "/data.d/store-access");
@@ -160,13 +163,15 @@ TEST_CASE("a stored interval is final: a second commit under its key changes not
     REQUIRE(rows.size() == 1);
     CHECK(*rows[0].p_w == 1000);  // the first values stay
     CHECK(rows[0].quality == gw::Quality::gemeten);
-    CHECK(s->energy_readings(k_meter_a, k_t0 - hours{1}, k_t0, 0, 10)->empty());  // nothing of the second one
+    CHECK(s->energy_readings(k_meter_a, k_t0 - hours{1}, k_t0, 0, 10)
+              ->empty());  // nothing of the second one
     CHECK(s->recent_events(10)->empty());
     CHECK(*s->count_intervals(k_meter_b, k_t0 - hours{1}, k_t0 + hours{1}) == 1);
     check_integrity(*s);
 }
 
-TEST_CASE("the open interval's state is kept aside at a stop, outside the intervals, and taken once") {
+TEST_CASE(
+    "the open interval's state is kept aside at a stop, outside the intervals, and taken once") {
     gw::test::TempDir dir;
     const std::string path = dir.file("gw.db");
     gw::CarryRecord c{k_meter_a, k_t0 + minutes{5}};
@@ -234,8 +239,11 @@ TEST_CASE("an interval, its energy reading and its events commit together or not
     const std::string path = dir.file("gw.db");
     auto s = open_ok(path);
     gw::EnergyReading e{k_meter_a, k_t0, 1'000'000.0, 2'500'000.5, std::nullopt, 10.0};
-    std::vector<gw::EventRecord> events{{SysMs{k_t0.time_since_epoch()}, k_meter_a.to_string(), "cross_check", "gap 3 kW"}};
-    REQUIRE(s->commit_interval(interval(k_meter_a, k_t0), &e, true, events, SysMs{k_t0.time_since_epoch()}).ok());
+    std::vector<gw::EventRecord> events{
+        {SysMs{k_t0.time_since_epoch()}, k_meter_a.to_string(), "cross_check", "gap 3 kW"}};
+    REQUIRE(s->commit_interval(interval(k_meter_a, k_t0), &e, true, events,
+                               SysMs{k_t0.time_since_epoch()})
+                .ok());
     auto readings = *s->energy_readings(k_meter_a, k_t0 - minutes{5}, k_t0, 0, 10);
     REQUIRE(readings.size() == 1);
     CHECK(*readings[0].e_export_wh == 2'500'000.5);
@@ -243,16 +251,20 @@ TEST_CASE("an interval, its energy reading and its events commit together or not
     CHECK((*s->recent_events(10))[0].kind == "cross_check");
 
     // Fault injection: the energy insert fails, so the interval must not be stored either.
-    raw_exec(path, "CREATE TRIGGER fail_energy BEFORE INSERT ON energy_reading BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+    raw_exec(path,
+             "CREATE TRIGGER fail_energy BEFORE INSERT ON energy_reading BEGIN SELECT RAISE(ABORT, "
+             "'injected'); END;");
     gw::EnergyReading e2{k_meter_a, k_t0 + minutes{5}, 1.0, 2.0, 3.0, 4.0};
-    auto st = s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), &e2, true, events, SysMs{});
+    auto st =
+        s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), &e2, true, events, SysMs{});
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().message.find("injected") != std::string::npos);
     CHECK(*s->count_intervals(k_meter_a, k_t0 - hours{1}, k_t0 + hours{1}) == 1);
     CHECK(s->recent_events(10)->size() == 1);
     // and the store works on afterwards
     raw_exec(path, "DROP TRIGGER fail_energy;");
-    REQUIRE(s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), &e2, true, {}, SysMs{}).ok());
+    REQUIRE(
+        s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), &e2, true, {}, SysMs{}).ok());
     CHECK(*s->count_intervals(k_meter_a, k_t0 - hours{1}, k_t0 + hours{1}) == 2);
     check_integrity(*s);
 }
@@ -293,20 +305,25 @@ TEST_CASE("retention pruning deletes old rows in bounded batches") {
     for (int h = 0; h < 40 * 24; ++h) {
         const long long end = k_t0.time_since_epoch().count() - 3600LL * h;
         for (const Ean18* m : {&k_meter_a, &k_meter_b}) {
-            sql += "INSERT INTO intervals (meter_ean, end_s, interval_s, p_w, quality, samples, coverage, committed_at_ms) VALUES ('" +
-                   m->to_string() + "'," + std::to_string(end) + ",3600,1.0,'gemeten',1,1.0,0);";
+            sql +=
+                "INSERT INTO intervals (meter_ean, end_s, interval_s, p_w, quality, samples, "
+                "coverage, committed_at_ms) VALUES ('" +
+                m->to_string() + "'," + std::to_string(end) + ",3600,1.0,'gemeten',1,1.0,0);";
         }
-        sql += "INSERT INTO energy_reading (meter_ean, at_s, e_import_wh) VALUES ('" + k_meter_a.to_string() + "'," +
-               std::to_string(end) + ",1.0);";
-        sql += "INSERT INTO api_audit (at_ms, client, correlation_id, method, path, klant_ean, meter_ean, rows, status) VALUES (" +
-               std::to_string(end * 1000) + ",'liander','c','GET','/api/v1/metingen','','',1,200);";
+        sql += "INSERT INTO energy_reading (meter_ean, at_s, e_import_wh) VALUES ('" +
+               k_meter_a.to_string() + "'," + std::to_string(end) + ",1.0);";
+        sql +=
+            "INSERT INTO api_audit (at_ms, client, correlation_id, method, path, klant_ean, "
+            "meter_ean, rows, status) VALUES (" +
+            std::to_string(end * 1000) + ",'liander','c','GET','/api/v1/metingen','','',1,200);";
     }
     sql += "COMMIT;";
     raw_exec(path, sql);
     auto s = open_ok(path);
     const SysS cutoff = k_t0 - days{31};
-    const long long old_rows = raw_count(path, "SELECT count(*) FROM intervals WHERE end_s < " +
-                                                   std::to_string(cutoff.time_since_epoch().count()));
+    const long long old_rows =
+        raw_count(path, "SELECT count(*) FROM intervals WHERE end_s < " +
+                            std::to_string(cutoff.time_since_epoch().count()));
     CHECK(old_rows == 2 * (40 - 31) * 24 - 2);  // the row exactly at the cutoff stays
 
     long long total = 0;
@@ -383,8 +400,17 @@ TEST_CASE("API clients: secrets stored as given hashes, rotation overlap, revoca
 TEST_CASE("API audit rows") {
     gw::test::TempDir dir;
     auto s = open_ok(dir.file("gw.db"));
-    gw::AuditRecord a{SysMs{k_t0.time_since_epoch()}, "liander", "0b8e2f6c-1d7a-4f59-9d0e-2b1f3c4d5e6f", "GET",
-                      "/api/v1/metingen", k_klant.to_string(), k_meter_a.to_string(), k_t0 - days{1}, k_t0, 288, 200};
+    gw::AuditRecord a{SysMs{k_t0.time_since_epoch()},
+                      "liander",
+                      "0b8e2f6c-1d7a-4f59-9d0e-2b1f3c4d5e6f",
+                      "GET",
+                      "/api/v1/metingen",
+                      k_klant.to_string(),
+                      k_meter_a.to_string(),
+                      k_t0 - days{1},
+                      k_t0,
+                      288,
+                      200};
     REQUIRE(s->append_audit(a).ok());
     auto rows = *s->recent_audit(5);
     REQUIRE(rows.size() == 1);
@@ -405,7 +431,9 @@ TEST_CASE("the daemon and the admin CLI share the file") {
     CHECK(*cli->latest_end(k_meter_a) == k_t0);
 }
 
-TEST_CASE("migration of a version 1 store keeps its data, credentials and consent move to the access file") {
+TEST_CASE(
+    "migration of a version 1 store keeps its data, credentials and consent move to the access "
+    "file") {
     gw::test::TempDir dir;
     const std::string path = dir.file("old.db");
     raw_exec(path, gw::test::read_file(std::string(GW_TEST_DATA) + "/store-v1.sql"));
@@ -415,7 +443,9 @@ TEST_CASE("migration of a version 1 store keeps its data, credentials and consen
     const long long consent_before = raw_count(path, "SELECT count(*) FROM consent_event");
     auto s = open_ok(path);
     CHECK(s->schema_version() == 3);
-    CHECK(raw_count(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('api_client', 'api_secret', 'consent_event')") == 0);
+    CHECK(raw_count(path,
+                    "SELECT count(*) FROM sqlite_master WHERE name IN ('api_client', 'api_secret', "
+                    "'consent_event')") == 0);
     CHECK(raw_count(s->access_path(), "SELECT count(*) FROM api_client") == clients_before);
     CHECK(raw_count(s->access_path(), "SELECT count(*) FROM api_secret") == secrets_before);
     CHECK(raw_count(s->access_path(), "SELECT count(*) FROM consent_event") == consent_before);
@@ -430,7 +460,9 @@ TEST_CASE("migration of a version 1 store keeps its data, credentials and consen
     check_integrity(*s);
 }
 
-TEST_CASE("a lock is not damage: the daemon's store comes up without the data file and takes it back later") {
+TEST_CASE(
+    "a lock is not damage: the daemon's store comes up without the data file and takes it back "
+    "later") {
     gw::test::TempDir dir;
     const std::string path = dir.file("gw.db");
     {
@@ -441,7 +473,8 @@ TEST_CASE("a lock is not damage: the daemon's store comes up without the data fi
     // Another process holds the data file exclusively (a passing failure, like a full disk).
     sqlite3* holder = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &holder) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr,
+                         nullptr, nullptr) == SQLITE_OK);
     gw::OpenOptions daemon;
     daemon.move_damaged_aside = true;
     daemon.allow_unavailable = true;
@@ -450,14 +483,17 @@ TEST_CASE("a lock is not damage: the daemon's store comes up without the data fi
     CHECK_FALSE(s->data_available());
     REQUIRE(s->data_error().has_value());
     CHECK(s->data_error()->code != gw::Errc::store_damaged);
-    auto refused = s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), nullptr, true, {}, SysMs{});
+    auto refused =
+        s->commit_interval(interval(k_meter_a, k_t0 + minutes{5}), nullptr, true, {}, SysMs{});
     REQUIRE_FALSE(refused.ok());
     CHECK(*s->consent_active(k_klant));  // the access file answers meanwhile
     gw::OpenOptions cli;
     cli.busy_timeout_ms = 200;
-    CHECK_FALSE(Store::open(path, cli).ok());  // without allow_unavailable (the admin CLI) the open fails
+    CHECK_FALSE(
+        Store::open(path, cli).ok());  // without allow_unavailable (the admin CLI) the open fails
     for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
-        CHECK(entry.path().filename().string().find("damaged") == std::string::npos);  // nothing quarantined
+        CHECK(entry.path().filename().string().find("damaged") ==
+              std::string::npos);  // nothing quarantined
     sqlite3_exec(holder, "COMMIT;", nullptr, nullptr, nullptr);
     sqlite3_close(holder);
     REQUIRE(s->reopen_data().ok());
@@ -494,7 +530,8 @@ TEST_CASE("files that are not ours are refused and left untouched") {
         auto s = Store::open(path);
         REQUIRE_FALSE(s.ok());
         CHECK(s.error().code == gw::Errc::store_newer_schema);
-        CHECK(s.error().message.find("schema version 99, newer than this program's 3") != std::string::npos);
+        CHECK(s.error().message.find("schema version 99, newer than this program's 3") !=
+              std::string::npos);
         CHECK(gw::test::read_file(path) == before);
     }
     SUBCASE("a directory") {
@@ -599,7 +636,9 @@ TEST_CASE("a damaged access file is moved aside and what can still be read of it
         REQUIRE(s->add_client("liander", gw::Role::reader, "hash-1", k_t0).ok());
         // Enough consent history to fill several pages; the last page is damaged below.
         for (int i = 0; i < 400; ++i)
-            REQUIRE(s->record_consent(k_klant, i % 2 == 0, k_t0 + seconds{i}, std::string(60, 'a' + i % 26)).ok());
+            REQUIRE(s->record_consent(k_klant, i % 2 == 0, k_t0 + seconds{i},
+                                      std::string(60, 'a' + i % 26))
+                        .ok());
     }
     const auto size = std::filesystem::file_size(access);
     {

@@ -20,13 +20,15 @@ using namespace std::chrono;
 std::string basic_auth(const std::string& user, const std::string& password) {
     const std::string raw = user + ":" + password;
     std::string out(4 * ((raw.size() + 2) / 3), '\0');
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(raw.data()),
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                    reinterpret_cast<const unsigned char*>(raw.data()),
                     static_cast<int>(raw.size()));
     return "Basic " + out;
 }
 
-HttpsReply https_request(int port, const std::string& target, const std::string& user, const std::string& password,
-                         const std::string& from, const std::string& method, milliseconds timeout) {
+HttpsReply https_request(int port, const std::string& target, const std::string& user,
+                         const std::string& password, const std::string& from,
+                         const std::string& method, milliseconds timeout) {
     HttpsReply r;
     const auto t0 = steady_clock::now();
     try {
@@ -38,8 +40,8 @@ HttpsReply https_request(int port, const std::string& target, const std::string&
         sock.open(tcp::v4());
         sock.bind(tcp::endpoint(asio::ip::make_address(from), 0));
         beast::get_lowest_layer(stream).expires_after(timeout);
-        beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                                              static_cast<std::uint16_t>(port)));
+        beast::get_lowest_layer(stream).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(port)));
         stream.handshake(asio::ssl::stream_base::client);
         bhttp::request<bhttp::empty_body> req{bhttp::string_to_verb(method), target, 11};
         req.set(bhttp::field::host, "localhost");

@@ -19,7 +19,8 @@ struct HttpsReply {
 /// GET (or `method`) `target` on 127.0.0.1:`port`, with Basic `user`:`password` when given.
 HttpsReply https_request(int port, const std::string& target, const std::string& user = "",
                          const std::string& password = "", const std::string& from = "127.0.0.1",
-                         const std::string& method = "GET", std::chrono::milliseconds timeout = std::chrono::seconds{10});
+                         const std::string& method = "GET",
+                         std::chrono::milliseconds timeout = std::chrono::seconds{10});
 
 /// "Basic base64(user:password)".
 std::string basic_auth(const std::string& user, const std::string& password);

@@ -95,7 +95,8 @@ std::optional<std::string> Process::wait_for_line(const std::string& prefix, mil
 
 void Process::write_line(const std::string& line) {
     const std::string l = line + "\n";
-    if (::write(in_, l.data(), l.size()) < 0) { /* the child is gone; the test will notice */ }
+    if (::write(in_, l.data(), l.size()) < 0) { /* the child is gone; the test will notice */
+    }
 }
 
 int Process::kill_and_wait(int signal) {
@@ -125,14 +126,19 @@ static int next_pty_id() {
 PtyPair::PtyPair(const std::string& dir) : PtyPair(dir, next_pty_id()) {}
 
 PtyPair::PtyPair(const std::string& dir, int id)
-    : PtyPair(dir, dir + "/pty-" + std::to_string(id) + "a", dir + "/pty-" + std::to_string(id) + "b") {}
+    : PtyPair(dir, dir + "/pty-" + std::to_string(id) + "a",
+              dir + "/pty-" + std::to_string(id) + "b") {}
 
 PtyPair::PtyPair(const std::string& dir, const std::string& a, const std::string& b)
-    : a_(a), b_(b), socat_({"socat", "-d", "pty,raw,echo=0,link=" + a_, "pty,raw,echo=0,link=" + b_}, dir + "/socat.log") {
+    : a_(a),
+      b_(b),
+      socat_({"socat", "-d", "pty,raw,echo=0,link=" + a_, "pty,raw,echo=0,link=" + b_},
+             dir + "/socat.log") {
     const auto deadline = steady_clock::now() + seconds{5};
     struct stat sb {};
     while (::stat(a_.c_str(), &sb) != 0 || ::stat(b_.c_str(), &sb) != 0) {
-        if (steady_clock::now() > deadline) throw std::runtime_error("socat did not create the pty pair");
+        if (steady_clock::now() > deadline)
+            throw std::runtime_error("socat did not create the pty pair");
         std::this_thread::sleep_for(milliseconds{10});
     }
 }

@@ -11,8 +11,9 @@
 namespace gw::test {
 
 class Process {
-public:
-    /// Starts argv[0] with argv; stdin and stdout are pipes, stderr goes to `stderr_file` (or inherits).
+  public:
+    /// Starts argv[0] with argv; stdin and stdout are pipes, stderr goes to `stderr_file` (or
+    /// inherits).
     explicit Process(std::vector<std::string> argv, const std::string& stderr_file = "",
                      const std::vector<std::pair<std::string, std::string>>& env = {});
     ~Process();  ///< SIGTERM, then SIGKILL after 2 s, and reap
@@ -23,13 +24,14 @@ public:
     /// The next stdout line, waiting at most `timeout`.
     std::optional<std::string> read_line(std::chrono::milliseconds timeout);
     /// Reads lines until one starts with `prefix` (at most `timeout` in all).
-    std::optional<std::string> wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout);
+    std::optional<std::string> wait_for_line(const std::string& prefix,
+                                             std::chrono::milliseconds timeout);
     void write_line(const std::string& line);
     /// Sends `signal` and waits for the exit; returns the wait status.
     int kill_and_wait(int signal);
     bool running();
 
-private:
+  private:
     pid_t pid_ = -1;
     int in_ = -1, out_ = -1;
     std::string buffer_;
@@ -38,16 +40,17 @@ private:
 
 /// A socat pair of pseudo-terminals linked at `a` and `b` (an RS-485 line in a test).
 class PtyPair {
-public:
+  public:
     explicit PtyPair(const std::string& dir);
-    /// The same, linked at the given names (to put a line back where it was, like a re-plugged adapter).
+    /// The same, linked at the given names (to put a line back where it was, like a re-plugged
+    /// adapter).
     PtyPair(const std::string& dir, const std::string& a, const std::string& b);
     pid_t pid() const { return socat_.pid(); }
     bool running() { return socat_.running(); }
     const std::string& a() const { return a_; }
     const std::string& b() const { return b_; }
 
-private:
+  private:
     PtyPair(const std::string& dir, int id);
     std::string a_, b_;
     Process socat_;

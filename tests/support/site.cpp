@@ -2,8 +2,8 @@
 #include "site.hpp"
 
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,12 +18,13 @@ namespace gw::test {
 using namespace std::chrono;
 
 std::string SiteConfig::toml() const {
-    std::string t = "[gateway]\nid = \"" + id + "\"\ninterval_s = " + std::to_string(interval_s) + "\nlog_level = \"" +
-                    log_level + "\"\ntrust_clock = " + (trust_clock ? "true" : "false") + "\n[storage]\npath = \"" +
-                    db + "\"\n";
+    std::string t = "[gateway]\nid = \"" + id + "\"\ninterval_s = " + std::to_string(interval_s) +
+                    "\nlog_level = \"" + log_level +
+                    "\"\ntrust_clock = " + (trust_clock ? "true" : "false") +
+                    "\n[storage]\npath = \"" + db + "\"\n";
     if (api)
-        t += "[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" GW_TEST_DATA "/tls/server.crt\"\ntls_key = \"" GW_TEST_DATA
-             "/tls/server.key\"\n" +
+        t += "[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" GW_TEST_DATA
+             "/tls/server.crt\"\ntls_key = \"" GW_TEST_DATA "/tls/server.key\"\n" +
              api_extra + "\n";
     else
         t += "[api]\nenabled = false\n";
@@ -34,16 +35,18 @@ std::string SiteConfig::toml() const {
     for (const auto& c : customers) t += "[[customer]]\nklant_ean = \"" + c + "\"\n";
     for (const auto& l : links) {
         t += "[[link]]\nid = \"" + l.id + "\"\ntype = \"" + l.type + "\"\n";
-        if (l.type == "tcp") t += "host = \"127.0.0.1\"\nport = " + std::to_string(l.port) + "\n";
-        else t += "device = \"" + l.device + "\"\n";
+        if (l.type == "tcp")
+            t += "host = \"127.0.0.1\"\nport = " + std::to_string(l.port) + "\n";
+        else
+            t += "device = \"" + l.device + "\"\n";
         t += "response_timeout_ms = " + std::to_string(l.response_timeout_ms) +
              "\nreconnect_max_ms = " + std::to_string(l.reconnect_max_ms) + "\n" + l.extra + "\n";
     }
     for (const auto& m : meters) {
         t += "[[meter]]\nmeter_ean = \"" + m.meter_ean + "\"\nklant_ean = \"" + customers.front() +
-             "\"\nmeter_type = \"" + m.meter_type + "\"\nlink = \"" + m.link + "\"\nunit_id = " +
-             std::to_string(m.unit_id) + "\nprofile = \"" + m.profile + "\"\npoll_ms = " + std::to_string(m.poll_ms) +
-             "\n" + m.extra + "\n";
+             "\"\nmeter_type = \"" + m.meter_type + "\"\nlink = \"" + m.link +
+             "\"\nunit_id = " + std::to_string(m.unit_id) + "\nprofile = \"" + m.profile +
+             "\"\npoll_ms = " + std::to_string(m.poll_ms) + "\n" + m.extra + "\n";
     }
     return t;
 }
@@ -58,13 +61,17 @@ SimProcess::SimProcess(TempDir& dir, std::vector<std::string> args, const std::s
     argv.insert(argv.end(), args.begin(), args.end());
     proc = std::make_unique<Process>(argv, dir.file(log_name));
     auto line = proc->wait_for_line("listening", seconds{5});
-    if (!line) throw std::runtime_error("meter-sim did not start: " + read_file(dir.file(log_name)));
-    if (line->find("tcp") != std::string::npos) port = std::stoi(line->substr(line->rfind(':') + 1));
+    if (!line)
+        throw std::runtime_error("meter-sim did not start: " + read_file(dir.file(log_name)));
+    if (line->find("tcp") != std::string::npos)
+        port = std::stoi(line->substr(line->rfind(':') + 1));
 }
 
-std::unique_ptr<Process> start_gateway(const std::string& config, const std::string& log,
-                                       const std::vector<std::pair<std::string, std::string>>& env) {
-    return std::make_unique<Process>(std::vector<std::string>{GW_METER_GATEWAY, "--config", config}, log, env);
+std::unique_ptr<Process> start_gateway(
+    const std::string& config, const std::string& log,
+    const std::vector<std::pair<std::string, std::string>>& env) {
+    return std::make_unique<Process>(std::vector<std::string>{GW_METER_GATEWAY, "--config", config},
+                                     log, env);
 }
 
 int wait_api_port(const std::string& log, milliseconds timeout) {
@@ -88,21 +95,28 @@ std::map<std::string, StoredInterval> stored_intervals(const std::string& db) {
     }
     sqlite3_busy_timeout(h, 5000);
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(h,
-                       "SELECT meter_ean, end_s, p_w, q_var, u1_v, u2_v, u3_v, quality, samples, coverage, "
-                       "forward_pending FROM intervals",
-                       -1, &st, nullptr);
+    sqlite3_prepare_v2(
+        h,
+        "SELECT meter_ean, end_s, p_w, q_var, u1_v, u2_v, u3_v, quality, samples, coverage, "
+        "forward_pending FROM intervals",
+        -1, &st, nullptr);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
-        StoredInterval r{sqlite3_column_double(st, 2), sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
-                         sqlite3_column_double(st, 5), sqlite3_column_double(st, 6), sqlite3_column_double(st, 9),
-                         reinterpret_cast<const char*>(sqlite3_column_text(st, 7)), sqlite3_column_int64(st, 8),
+        StoredInterval r{sqlite3_column_double(st, 2),
+                         sqlite3_column_double(st, 3),
+                         sqlite3_column_double(st, 4),
+                         sqlite3_column_double(st, 5),
+                         sqlite3_column_double(st, 6),
+                         sqlite3_column_double(st, 9),
+                         reinterpret_cast<const char*>(sqlite3_column_text(st, 7)),
+                         sqlite3_column_int64(st, 8),
                          sqlite3_column_int64(st, 10) == 1};
         const std::time_t end = static_cast<std::time_t>(sqlite3_column_int64(st, 1));
         char when[32];
         std::tm tm{};
         ::gmtime_r(&end, &tm);
         std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        out[std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) + "/" + when] = r;
+        out[std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) + "/" + when] =
+            r;
     }
     sqlite3_finalize(st);
     sqlite3_close(h);
@@ -122,7 +136,8 @@ std::string integrity(const std::string& db) {
         sqlite3_stmt* st = nullptr;
         sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, nullptr);
         out.clear();
-        while (st && sqlite3_step(st) == SQLITE_ROW) out += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        while (st && sqlite3_step(st) == SQLITE_ROW)
+            out += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }
     sqlite3_close(h);
@@ -157,41 +172,69 @@ bool wait_port(int port, milliseconds timeout) {
     return false;
 }
 
-Broker::Broker(TempDir& d, bool with_tls, const std::string& passwd) : dir(d), port(free_port()), tls(with_tls) {
+Broker::Broker(TempDir& d, bool with_tls, const std::string& passwd)
+    : dir(d), port(free_port()), tls(with_tls) {
     std::ofstream conf(d.file("mosquitto.conf"));
     conf << "listener " << port << " 127.0.0.1\n"
          << "persistence true\npersistence_location " << d.path() << "/\n"
          << "log_dest stderr\n";
-    if (::geteuid() == 0) conf << "user root\n";  // else it drops to 'mosquitto', who cannot read our temp dir
-    if (passwd.empty()) conf << "allow_anonymous true\n";
-    else conf << "allow_anonymous false\npassword_file " << passwd << "\n";
+    if (::geteuid() == 0)
+        conf << "user root\n";  // else it drops to 'mosquitto', who cannot read our temp dir
+    if (passwd.empty())
+        conf << "allow_anonymous true\n";
+    else
+        conf << "allow_anonymous false\npassword_file " << passwd << "\n";
     if (with_tls)
-        conf << "cafile " GW_TEST_DATA "/tls/ca.crt\ncertfile " GW_TEST_DATA "/tls/broker.crt\nkeyfile " GW_TEST_DATA
-                "/tls/broker.key\n";
+        conf << "cafile " GW_TEST_DATA "/tls/ca.crt\ncertfile " GW_TEST_DATA
+                "/tls/broker.crt\nkeyfile " GW_TEST_DATA "/tls/broker.key\n";
     conf.close();
     start();
 }
 
 void Broker::start() {
-    proc = std::make_unique<Process>(std::vector<std::string>{"mosquitto", "-c", dir.file("mosquitto.conf")},
-                                     dir.file("mosquitto.log"));
-    if (!wait_port(port, seconds{5})) throw std::runtime_error("mosquitto did not start: " + read_file(dir.file("mosquitto.log")));
+    proc = std::make_unique<Process>(
+        std::vector<std::string>{"mosquitto", "-c", dir.file("mosquitto.conf")},
+        dir.file("mosquitto.log"));
+    if (!wait_port(port, seconds{5}))
+        throw std::runtime_error("mosquitto did not start: " +
+                                 read_file(dir.file("mosquitto.log")));
 }
 
-void Broker::stop() { proc->kill_and_wait(SIGTERM); }
+void Broker::stop() {
+    proc->kill_and_wait(SIGTERM);
+}
 
-std::string Broker::uri() const { return (tls ? "ssl://127.0.0.1:" : "tcp://127.0.0.1:") + std::to_string(port); }
+std::string Broker::uri() const {
+    return (tls ? "ssl://127.0.0.1:" : "tcp://127.0.0.1:") + std::to_string(port);
+}
 
-Subscriber::Subscriber(const Broker& b, TempDir& dir, const std::string& topic, const std::string& id) {
+Subscriber::Subscriber(const Broker& b, TempDir& dir, const std::string& topic,
+                       const std::string& id) {
     // stdbuf: line-buffered through the pipe, so that the -d protocol lines arrive as they happen.
-    std::vector<std::string> argv{"stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(b.port), "-v", "-q", "1",
-                                  "-c", "-i", id, "-t", topic, "-d"};
+    std::vector<std::string> argv{"stdbuf",
+                                  "-oL",
+                                  "mosquitto_sub",
+                                  "-h",
+                                  "127.0.0.1",
+                                  "-p",
+                                  std::to_string(b.port),
+                                  "-v",
+                                  "-q",
+                                  "1",
+                                  "-c",
+                                  "-i",
+                                  id,
+                                  "-t",
+                                  topic,
+                                  "-d"};
     if (b.tls) argv.insert(argv.end(), {"--cafile", GW_TEST_DATA "/tls/ca.crt"});
     proc = std::make_unique<Process>(argv, dir.file("sub.log"));
     // Subscribed before anything is published: wait for the broker's SUBACK (printed with -d).
     const auto deadline = steady_clock::now() + seconds{5};
     while (steady_clock::now() < deadline)
-        if (auto l = proc->read_line(milliseconds{100}); l && l->find("SUBACK") != std::string::npos) return;
+        if (auto l = proc->read_line(milliseconds{100});
+            l && l->find("SUBACK") != std::string::npos)
+            return;
     throw std::runtime_error("mosquitto_sub did not subscribe");
 }
 
@@ -215,6 +258,8 @@ std::set<std::string> Subscriber::ids() const {
     return out;
 }
 
-bool Subscriber::saw(const std::string& line) const { return std::find(lines.begin(), lines.end(), line) != lines.end(); }
+bool Subscriber::saw(const std::string& line) const {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
 
 }  // namespace gw::test

@@ -63,13 +63,16 @@ struct SiteConfig {
 struct SimProcess {
     std::unique_ptr<Process> proc;
     int port = 0;
-    SimProcess(TempDir& dir, std::vector<std::string> args, const std::string& log_name = "sim.log");
+    SimProcess(TempDir& dir, std::vector<std::string> args,
+               const std::string& log_name = "sim.log");
 };
 
 /// The gateway daemon with `config`, its stderr in `log`.
-std::unique_ptr<Process> start_gateway(const std::string& config, const std::string& log,
-                                       const std::vector<std::pair<std::string, std::string>>& env = {});
-/// The API port the gateway logs at start ("HTTPS pull API listening on 127.0.0.1:PORT"), waiting at most `timeout`.
+std::unique_ptr<Process> start_gateway(
+    const std::string& config, const std::string& log,
+    const std::vector<std::pair<std::string, std::string>>& env = {});
+/// The API port the gateway logs at start ("HTTPS pull API listening on 127.0.0.1:PORT"), waiting
+/// at most `timeout`.
 int wait_api_port(const std::string& log, std::chrono::milliseconds timeout);
 
 /// Polls `pred` every 50 ms until it holds or `timeout` has passed; says which.
@@ -90,8 +93,8 @@ struct StoredInterval {
     long samples = 0;
     bool pending = false;  ///< still in the MQTT outbox
     friend bool operator==(const StoredInterval& a, const StoredInterval& b) {
-        return a.p == b.p && a.q == b.q && a.u1 == b.u1 && a.u2 == b.u2 && a.u3 == b.u3 && a.coverage == b.coverage &&
-               a.quality == b.quality && a.samples == b.samples;
+        return a.p == b.p && a.q == b.q && a.u1 == b.u1 && a.u2 == b.u2 && a.u3 == b.u3 &&
+               a.coverage == b.coverage && a.quality == b.quality && a.samples == b.samples;
     }
 };
 
@@ -123,7 +126,8 @@ struct Broker {
 struct Subscriber {
     std::unique_ptr<Process> proc;
     std::vector<std::string> lines;
-    Subscriber(const Broker& b, TempDir& dir, const std::string& topic = "meters/#", const std::string& id = "test-sub");
+    Subscriber(const Broker& b, TempDir& dir, const std::string& topic = "meters/#",
+               const std::string& id = "test-sub");
     void collect(std::chrono::milliseconds for_at_most);
     /// Collects until `pred()` holds or `timeout` has passed; says which.
     template <class P>

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "gw/api/auth.hpp"
+#include "gw/api/http.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
-#include "gw/api/http.hpp"
 #include "gw/core/log.hpp"
 #include "gw/core/store_api.hpp"
 
@@ -36,8 +36,9 @@ struct GatewayLive {
     std::size_t pending_commits = 0;  ///< closed intervals held in memory, not yet committed
     std::size_t pending_limit = 0;
     std::uint64_t pending_dropped = 0;
-    std::string storage_state = "ok";  ///< ok | failing (commits fail) | unavailable (the data file cannot be opened)
-    std::string storage_error;         ///< why (empty when ok)
+    std::string storage_state =
+        "ok";  ///< ok | failing (commits fail) | unavailable (the data file cannot be opened)
+    std::string storage_error;  ///< why (empty when ok)
     std::string tls_certificate;
     std::optional<SysS> tls_not_after;
 };
@@ -60,7 +61,7 @@ struct ApiOptions {
 /// hashing, in handle_async, runs on a worker thread and comes back through `post`).
 /// Never throws: an unexpected failure is a 500 with a correlation id.
 class Api {
-public:
+  public:
     static constexpr std::int64_t k_default_page = 10'000;
     static constexpr std::int64_t k_max_page = 10'000;
     static constexpr int k_max_window_days = 93;
@@ -95,7 +96,7 @@ public:
     struct Window;  ///< validated window parameters (metingen, meterstanden)
     struct Ctx;     ///< one request's state
 
-private:
+  private:
     std::variant<http::Response, Verification> respond(const http::Request& request);
     std::optional<http::Response> check_access(Ctx& ctx, const Window& w);
     http::Response route(Ctx& ctx);

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gw/core/clock.hpp"
 #include "gw/api/secret.hpp"
+#include "gw/core/clock.hpp"
 #include "gw/core/store_api.hpp"
 
 namespace gw {
@@ -28,14 +28,14 @@ enum class AuthFailure { missing, malformed, wrong, expired_token, throttled, no
 /// The slow part of a Basic login: the presented secret checked against every candidate hash.
 /// Built on the io thread, run anywhere (run_verification), finished on the io thread.
 struct Verification {
-    std::string key;       ///< keyed hash of the presented credentials
+    std::string key;  ///< keyed hash of the presented credentials
     std::string user;
     std::string password;  ///< in memory only while the job runs
     std::vector<ApiSecret> candidates;
     int iterations = 0;  ///< today's strength: of the decoys, and of a re-hash
     // Results, filled in by run_verification():
     std::optional<std::int64_t> matched;  ///< the id of the secret that matched
-    std::string rehash;                   ///< a stronger hash of the matched secret, when it was weak
+    std::string rehash;  ///< a stronger hash of the matched secret, when it was weak
 };
 
 struct AuthResult {
@@ -47,7 +47,8 @@ struct AuthResult {
     /// string that failed as a credential), and why the login failed.
     std::string audit_client;
     std::string reason;
-    std::optional<Verification> verification;  ///< failure == pending: run it, then authenticate again
+    std::optional<Verification>
+        verification;  ///< failure == pending: run it, then authenticate again
 };
 
 /// Runs a Verification: PBKDF2 against every candidate, and against decoys up to
@@ -68,19 +69,20 @@ int run_verification(Verification& job);
 ///
 /// Thread-safety: none; used on the io thread (run_verification may run elsewhere).
 class Authenticator {
-public:
+  public:
     /// Every Basic check costs at least this many hash computations (a client has at most two
     /// valid secrets during a rotation).
     static constexpr int k_min_hash_checks = 2;
 
     struct Limits {
-        int max_failures_per_address = 20;          ///< failed logins from one address ...
-        int max_failures_per_name = 5;              ///< ... or for one name from one address ...
-        std::chrono::seconds failure_window{60};    ///< ... within this window, then 429
-        int rate_limit_per_minute = 60;             ///< per client, token bucket
+        int max_failures_per_address = 20;        ///< failed logins from one address ...
+        int max_failures_per_name = 5;            ///< ... or for one name from one address ...
+        std::chrono::seconds failure_window{60};  ///< ... within this window, then 429
+        int rate_limit_per_minute = 60;           ///< per client, token bucket
         std::chrono::seconds token_lifetime{3600};
-        std::chrono::seconds verified_ttl{900};     ///< how long a verified Basic login is remembered
-        int hash_iterations = k_hash_iterations;    ///< PBKDF2 strength of decoys and re-hashes (tests lower it)
+        std::chrono::seconds verified_ttl{900};  ///< how long a verified Basic login is remembered
+        int hash_iterations =
+            k_hash_iterations;  ///< PBKDF2 strength of decoys and re-hashes (tests lower it)
     };
 
     Authenticator(ApiStore& store, const Clock& clock, Limits limits);
@@ -96,10 +98,11 @@ public:
     /// Takes one request from the client's bucket; the wait when empty.
     std::optional<std::chrono::seconds> rate_limited(const std::string& client);
 
-private:
+  private:
     AuthResult basic(const std::string& b64, const std::string& remote);
     AuthResult bearer(const std::string& token);
-    AuthResult fail(AuthFailure f, std::string message, std::string audit_client, std::string reason);
+    AuthResult fail(AuthFailure f, std::string message, std::string audit_client,
+                    std::string reason);
     std::optional<std::chrono::seconds> throttled(const std::string& key, int limit) const;
     void record_failure(const std::string& key);
     std::string keyed_hash(std::string_view data) const;
@@ -124,11 +127,12 @@ private:
     ApiStore& store_;
     const Clock& clock_;
     Limits limits_;
-    std::array<unsigned char, 32> key_{};                      ///< this process's HMAC key
-    std::unordered_map<std::string, Remembered> verified_;     ///< HMAC(user:pass) -> secret
-    std::unordered_map<std::string, std::optional<std::int64_t>> verdicts_;  ///< finished, not yet used
-    std::unordered_map<std::string, Token> tokens_;            ///< sha256(token) -> client
-    std::unordered_map<std::string, Failures> failures_;       ///< "a:<ip>" / "n:<ip>\n<name>"
+    std::array<unsigned char, 32> key_{};                   ///< this process's HMAC key
+    std::unordered_map<std::string, Remembered> verified_;  ///< HMAC(user:pass) -> secret
+    std::unordered_map<std::string, std::optional<std::int64_t>>
+        verdicts_;                                        ///< finished, not yet used
+    std::unordered_map<std::string, Token> tokens_;       ///< sha256(token) -> client
+    std::unordered_map<std::string, Failures> failures_;  ///< "a:<ip>" / "n:<ip>\n<name>"
     std::unordered_map<std::string, Bucket> buckets_;
 };
 

@@ -27,7 +27,9 @@ struct Response {
     std::shared_ptr<const std::string> shared_body;
     std::vector<std::pair<std::string, std::string>> headers;
     bool no_store = false;  ///< Cache-Control: no-store (data responses)
-    void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+    void set(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+    }
     const std::string& text() const { return shared_body ? *shared_body : body; }
 };
 
@@ -52,6 +54,7 @@ std::string make_correlation_id();
 /// The JSON error every refusal carries: {"error":{"code","message","correlation_id"}}, valid
 /// UTF-8 whatever the message echoes, with Cache-Control: no-store. (The caller adds the
 /// X-Correlation-ID header.)
-Response error_response(int status, std::string_view code, std::string_view message, std::string_view correlation_id);
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view correlation_id);
 
 }  // namespace gw::http

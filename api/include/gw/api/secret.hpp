@@ -1,4 +1,5 @@
-// API client secrets: generation, slow salted hashing (PBKDF2-HMAC-SHA256) and constant-time checks.
+// API client secrets: generation, slow salted hashing (PBKDF2-HMAC-SHA256) and constant-time
+// checks.
 #pragma once
 
 #include <string>
@@ -6,7 +7,8 @@
 
 namespace gw {
 
-/// A new random secret: 32 bytes from the OpenSSL CSPRNG, base64url without padding (43 characters).
+/// A new random secret: 32 bytes from the OpenSSL CSPRNG, base64url without padding (43
+/// characters).
 std::string generate_secret();
 
 /// PBKDF2-HMAC-SHA256 iterations of new hashes: OWASP's recommendation (2023).

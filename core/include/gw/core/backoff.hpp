@@ -9,8 +9,9 @@ namespace gw {
 /// `first`, then doubling after each failure, never more than `cap`; reset() after a success.
 /// A pure value: the caller schedules the attempts on its own clock.
 class Backoff {
-public:
-    Backoff(std::chrono::milliseconds first, std::chrono::milliseconds cap) : first_(first), cap_(cap) {}
+  public:
+    Backoff(std::chrono::milliseconds first, std::chrono::milliseconds cap)
+        : first_(first), cap_(cap) {}
 
     /// Counts a failure and returns how long to wait before the next attempt.
     std::chrono::milliseconds fail() {
@@ -23,7 +24,7 @@ public:
     int failures() const { return failures_; }
     void set_cap(std::chrono::milliseconds cap) { cap_ = cap; }
 
-private:
+  private:
     std::chrono::milliseconds first_, cap_;
     int failures_ = 0;
 };

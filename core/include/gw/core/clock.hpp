@@ -9,7 +9,7 @@ namespace gw {
 
 /// Source of time for every module. Implementations are thread-safe.
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     /// Wall-clock UTC; may jump (NTP, manual set). Use it only to stamp.
     virtual SysMs utc_now() const = 0;
@@ -22,7 +22,7 @@ public:
 
 /// The real clocks of the system.
 class SystemClock final : public Clock {
-public:
+  public:
     SysMs utc_now() const override;
     SteadyMs steady_now() const override;
     /// The kernel's view: adjtimex reports no error and no STA_UNSYNC.
@@ -32,16 +32,18 @@ public:
 /// A clock that tests move by hand. `advance` moves both clocks; `jump_utc` moves
 /// only the wall clock (an NTP step or a wrong RTC), as happens on real devices.
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(SysMs utc_start, SteadyMs steady_start = SteadyMs{});
     SysMs utc_now() const override { return SysMs{std::chrono::milliseconds{utc_ms_.load()}}; }
-    SteadyMs steady_now() const override { return SteadyMs{std::chrono::milliseconds{steady_ms_.load()}}; }
+    SteadyMs steady_now() const override {
+        return SteadyMs{std::chrono::milliseconds{steady_ms_.load()}};
+    }
     bool synchronised() const override { return synchronised_.load(); }
     void advance(std::chrono::milliseconds d);
     void jump_utc(std::chrono::milliseconds d);
     void set_synchronised(bool s) { synchronised_ = s; }
 
-private:
+  private:
     std::atomic<long long> utc_ms_;
     std::atomic<long long> steady_ms_;
     std::atomic<bool> synchronised_{true};

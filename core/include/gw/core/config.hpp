@@ -44,11 +44,11 @@ struct ApiConfig {
     std::string tls_key;
     int rate_limit_per_minute = 60;
     int token_lifetime_s = 3600;
-    int max_connections = 32;              ///< in total; when full, the longest-idle one is closed
-    int max_connections_per_address = 8;   ///< from one source address
-    int handshake_timeout_s = 10;          ///< TLS handshake after the TCP connection
-    int request_timeout_s = 10;            ///< a request, from its first byte (or the handshake) to its end
-    int keepalive_timeout_s = 30;          ///< idle wait for the next request on a kept-alive connection
+    int max_connections = 32;             ///< in total; when full, the longest-idle one is closed
+    int max_connections_per_address = 8;  ///< from one source address
+    int handshake_timeout_s = 10;         ///< TLS handshake after the TCP connection
+    int request_timeout_s = 10;    ///< a request, from its first byte (or the handshake) to its end
+    int keepalive_timeout_s = 30;  ///< idle wait for the next request on a kept-alive connection
 };
 
 struct MqttConfig {
@@ -105,7 +105,7 @@ struct MeterConfig {
     MeterType type = MeterType::bruto_productie;
     std::string link;  ///< id of a LinkConfig
     int unit_id = 1;
-    std::string profile;  ///< built-in profile name, or "custom"
+    std::string profile;    ///< built-in profile name, or "custom"
     RegisterMap registers;  ///< resolved: the profile's map or the custom one
     int poll_ms = 1000;
     SignConvention sign = SignConvention::import_positive;
@@ -157,7 +157,8 @@ struct ConfigResult {
 /// Reads and validates a configuration file. All errors are collected, not just the first.
 ConfigResult load_config(const std::string& path, const ProfileLookup& profiles);
 /// The same for text in memory; `file` names it in diagnostics.
-ConfigResult parse_config(std::string_view text, const std::string& file, const ProfileLookup& profiles);
+ConfigResult parse_config(std::string_view text, const std::string& file,
+                          const ProfileLookup& profiles);
 
 /// Files and devices the configuration refers to that are missing or unreadable
 /// (TLS files, serial devices, the MQTT password and CA files). `--check-config`

@@ -42,14 +42,16 @@ struct Error {
     std::string message;
 };
 
-inline Error make_error(Errc e, std::string message) { return {make_error_code(e), std::move(message)}; }
+inline Error make_error(Errc e, std::string message) {
+    return {make_error_code(e), std::move(message)};
+}
 
 /// Either a value or an Error. Deliberately tiny: C++20 has no std::expected.
 template <class T>
 class Result {
-public:
-    Result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-    Result(Error error) : v_(std::move(error)) {}       // NOLINT(google-explicit-constructor)
+  public:
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+    Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
@@ -64,20 +66,20 @@ public:
 
     const Error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 /// Result of an operation that yields nothing but may fail.
 class Status {
-public:
+  public:
     Status() = default;
     Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
     bool ok() const noexcept { return !error_.code; }
     explicit operator bool() const noexcept { return ok(); }
     const Error& error() const { return error_; }
 
-private:
+  private:
     Error error_{};
 };
 

@@ -16,7 +16,7 @@ namespace gw {
 /// Thread-safety: none. Misuse (a value where a key is due, an unbalanced end()) is a bug and
 /// is not checked beyond what keeps the output well-formed for correct use.
 class JsonWriter {
-public:
+  public:
     JsonWriter() = default;
     /// Appends to `out` (for building a body piece by piece without copies).
     explicit JsonWriter(std::string out) : out_(std::move(out)) {}
@@ -52,7 +52,7 @@ public:
     const std::string& str() const { return out_; }
     std::string take() && { return std::move(out_); }
 
-private:
+  private:
     void before_value();
 
     struct Open {

@@ -33,10 +33,22 @@ void emit(Level lvl, std::string_view component, const Args&... args) {
     write(lvl, component, os.str());
 }
 
-template <class... A> void error(std::string_view c, const A&... a) { emit(Level::error, c, a...); }
-template <class... A> void warn(std::string_view c, const A&... a) { emit(Level::warn, c, a...); }
-template <class... A> void info(std::string_view c, const A&... a) { emit(Level::info, c, a...); }
-template <class... A> void debug(std::string_view c, const A&... a) { emit(Level::debug, c, a...); }
+template <class... A>
+void error(std::string_view c, const A&... a) {
+    emit(Level::error, c, a...);
+}
+template <class... A>
+void warn(std::string_view c, const A&... a) {
+    emit(Level::warn, c, a...);
+}
+template <class... A>
+void info(std::string_view c, const A&... a) {
+    emit(Level::info, c, a...);
+}
+template <class... A>
+void debug(std::string_view c, const A&... a) {
+    emit(Level::debug, c, a...);
+}
 
 /// One cause of repeated log lines (refused connections, failed logins, a failing store)
 /// collapsed into at most one line per period: the first occurrence is logged at once, later
@@ -44,7 +56,7 @@ template <class... A> void debug(std::string_view c, const A&... a) { emit(Level
 ///
 /// Thread-safety: none; one owner thread.
 class Summary {
-public:
+  public:
     Summary(Level level, std::string component, std::string cause,
             std::chrono::milliseconds period = std::chrono::minutes{1});
     /// Counts one occurrence; logs "<cause>: <example>" when the period since the last line is
@@ -54,7 +66,7 @@ public:
     void flush(SteadyMs now);
     std::uint64_t total() const { return total_; }
 
-private:
+  private:
     void report(SteadyMs now, std::string_view example);
 
     Level level_;

@@ -9,11 +9,17 @@
 
 namespace gw {
 
-enum class Quantity : std::uint8_t { active_power, reactive_power, voltage_l1, voltage_l2, voltage_l3 };
+enum class Quantity : std::uint8_t {
+    active_power,
+    reactive_power,
+    voltage_l1,
+    voltage_l2,
+    voltage_l3
+};
 
-inline constexpr std::array<Quantity, 5> k_all_quantities{Quantity::active_power, Quantity::reactive_power,
-                                                          Quantity::voltage_l1, Quantity::voltage_l2,
-                                                          Quantity::voltage_l3};
+inline constexpr std::array<Quantity, 5> k_all_quantities{
+    Quantity::active_power, Quantity::reactive_power, Quantity::voltage_l1, Quantity::voltage_l2,
+    Quantity::voltage_l3};
 
 /// `meting_type` in the API: actief_vermogen, blind_vermogen, spanning_L1..3.
 std::string_view api_name(Quantity q);

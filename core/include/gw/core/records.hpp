@@ -18,7 +18,8 @@ enum class Quality : std::uint8_t { gemeten, onvolledig };
 std::string_view quality_name(Quality q);
 
 /// Interval flags (bit set).
-inline constexpr std::uint32_t k_flag_cross_check = 1u << 0;  ///< sampled power disagrees with energy delta
+inline constexpr std::uint32_t k_flag_cross_check =
+    1u << 0;  ///< sampled power disagrees with energy delta
 
 /// One closed interval of one meter. Values are interval means in canonical units
 /// (W, var, V) after sign, CT/VT and averaging, and before rounding: rounding is done
@@ -97,7 +98,8 @@ struct ApiClient {
 struct ApiSecret {
     std::int64_t id = 0;
     std::string client;
-    std::string hash;  ///< self-describing slow hash ("pbkdf2-sha256$iter$salt$hash"); never the secret
+    std::string
+        hash;  ///< self-describing slow hash ("pbkdf2-sha256$iter$salt$hash"); never the secret
     SysS created_at;
     std::optional<SysS> expires_at;
 };

@@ -12,16 +12,38 @@ namespace gw {
 /// Named quantities a meter's register map may provide (SPEC 7.1 "custom register names").
 /// Canonical units after scaling: W, var, V, Wh, varh.
 enum class Reg : std::uint8_t {
-    p_l1, p_l2, p_l3, p_total,
-    q_l1, q_l2, q_l3, q_total,
-    u_l1n, u_l2n, u_l3n,
-    u_l12, u_l23, u_l31,
-    e_import, e_export, eq_import, eq_export,
+    p_l1,
+    p_l2,
+    p_l3,
+    p_total,
+    q_l1,
+    q_l2,
+    q_l3,
+    q_total,
+    u_l1n,
+    u_l2n,
+    u_l3n,
+    u_l12,
+    u_l23,
+    u_l31,
+    e_import,
+    e_export,
+    eq_import,
+    eq_export,
     count_
 };
 inline constexpr std::size_t k_reg_count = static_cast<std::size_t>(Reg::count_);
 
-enum class DataType : std::uint8_t { int16, uint16, int32, uint32, int64, uint64, float32, float64 };
+enum class DataType : std::uint8_t {
+    int16,
+    uint16,
+    int32,
+    uint32,
+    int64,
+    uint64,
+    float32,
+    float64
+};
 enum class RegFunction : std::uint8_t { holding, input };
 /// Order of the 16-bit words of a multi-register value: big = most significant word first.
 enum class WordOrder : std::uint8_t { big, little };
@@ -48,7 +70,9 @@ struct RegisterMap {
     friend bool operator==(const RegisterMap&, const RegisterMap&) = default;
 
     bool has(Reg r) const { return regs[static_cast<std::size_t>(r)].has_value(); }
-    const std::optional<RegisterSpec>& operator[](Reg r) const { return regs[static_cast<std::size_t>(r)]; }
+    const std::optional<RegisterSpec>& operator[](Reg r) const {
+        return regs[static_cast<std::size_t>(r)];
+    }
     std::optional<RegisterSpec>& operator[](Reg r) { return regs[static_cast<std::size_t>(r)]; }
     bool has_all(std::initializer_list<Reg> rs) const {
         for (Reg r : rs)
@@ -57,8 +81,12 @@ struct RegisterMap {
     }
     bool has_phase_to_neutral() const { return has_all({Reg::u_l1n, Reg::u_l2n, Reg::u_l3n}); }
     bool has_phase_to_phase() const { return has_all({Reg::u_l12, Reg::u_l23, Reg::u_l31}); }
-    bool has_active_power() const { return has(Reg::p_total) || has_all({Reg::p_l1, Reg::p_l2, Reg::p_l3}); }
-    bool has_reactive_power() const { return has(Reg::q_total) || has_all({Reg::q_l1, Reg::q_l2, Reg::q_l3}); }
+    bool has_active_power() const {
+        return has(Reg::p_total) || has_all({Reg::p_l1, Reg::p_l2, Reg::p_l3});
+    }
+    bool has_reactive_power() const {
+        return has(Reg::q_total) || has_all({Reg::q_l1, Reg::q_l2, Reg::q_l3});
+    }
     bool has_active_energy() const { return has_all({Reg::e_import, Reg::e_export}); }
 };
 

@@ -21,17 +21,20 @@ namespace gw {
 /// Thread-safety: as the implementation says; the API uses one from one thread.
 /// Errors: Status/Result with gw::Errc::store_* codes; the API answers them with 503.
 class ApiStore {
-public:
+  public:
     virtual ~ApiStore() = default;
 
     /// Intervals of one meter with `from < end <= to`, ascending, paged.
-    virtual Result<std::vector<IntervalRecord>> intervals(const Ean18& meter, SysS from_exclusive, SysS to_inclusive,
-                                                          std::int64_t offset, std::int64_t limit) = 0;
+    virtual Result<std::vector<IntervalRecord>> intervals(const Ean18& meter, SysS from_exclusive,
+                                                          SysS to_inclusive, std::int64_t offset,
+                                                          std::int64_t limit) = 0;
     /// End of the newest stored interval of a meter (none yet: nullopt).
     virtual Result<std::optional<SysS>> latest_end(const Ean18& meter) = 0;
     /// Energy readings of one meter with `from < at <= to`, ascending, paged.
-    virtual Result<std::vector<EnergyReading>> energy_readings(const Ean18& meter, SysS from_exclusive,
-                                                               SysS to_inclusive, std::int64_t offset,
+    virtual Result<std::vector<EnergyReading>> energy_readings(const Ean18& meter,
+                                                               SysS from_exclusive,
+                                                               SysS to_inclusive,
+                                                               std::int64_t offset,
                                                                std::int64_t limit) = 0;
     /// Whether the latest consent event of a customer grants access.
     virtual Result<bool> consent_active(const Ean18& klant) = 0;
@@ -55,7 +58,7 @@ public:
 ///
 /// Thread-safety: as the implementation says; the forwarder uses one from one thread.
 class Outbox {
-public:
+  public:
     virtual ~Outbox() = default;
     /// Queued intervals, oldest first (ties by meter), at most `limit`.
     virtual Result<std::vector<IntervalRecord>> pending_forward(std::int64_t limit) = 0;

@@ -20,7 +20,7 @@ bool valid_interval_s(std::int64_t seconds);
 /// The grid of end-stamped UTC intervals of one length. An interval stamped `end` covers
 /// [end - length, end). Works for times before 1970 too (floor division).
 class IntervalGrid {
-public:
+  public:
     /// Precondition: valid_interval_s(length_s).
     explicit IntervalGrid(std::int64_t length_s);
 
@@ -32,7 +32,7 @@ public:
     /// True when `t` lies on the grid (a possible end stamp).
     bool aligned(SysS t) const;
 
-private:
+  private:
     std::chrono::seconds length_;
 };
 

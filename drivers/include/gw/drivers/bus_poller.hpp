@@ -13,8 +13,8 @@
 
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
-#include "gw/drivers/register_reader.hpp"
 #include "gw/drivers/read_plan.hpp"
+#include "gw/drivers/register_reader.hpp"
 #include "gw/drivers/sample.hpp"
 
 namespace gw {
@@ -32,7 +32,8 @@ struct MeterCounters {
     std::uint64_t not_finite = 0;
     std::uint64_t implausible = 0;
     std::uint64_t errors() const {
-        return timeouts + exceptions + crc_errors + bad_replies + link_errors + not_available + not_finite + implausible;
+        return timeouts + exceptions + crc_errors + bad_replies + link_errors + not_available +
+               not_finite + implausible;
     }
 };
 
@@ -48,29 +49,32 @@ struct PollResult {
     std::size_t transactions = 0;  ///< Modbus requests this poll needed
 };
 
-/// Owns one link (a RegisterReader) and a thread that polls the link's meters, each at its `poll_ms`, one
-/// request at a time. Links run in parallel, each on its own BusPoller.
+/// Owns one link (a RegisterReader) and a thread that polls the link's meters, each at its
+/// `poll_ms`, one request at a time. Links run in parallel, each on its own BusPoller.
 ///
 /// Scheduling: each meter has a due time on the steady clock; the earliest due meter is read
 /// next. A meter that keeps timing out on a shared bus is polled less often (doubling up to
 /// 8 periods) so it cannot starve the others; any answer restores its period.
 ///
 /// Thread-safety: start/stop from the owning thread. The sink runs on the bus thread and must
-/// not block (post to your executor). Stamps come from `clock` (utc for samples, steady for pacing).
+/// not block (post to your executor). Stamps come from `clock` (utc for samples, steady for
+/// pacing).
 class BusPoller {
-public:
+  public:
     using Sink = std::function<void(PollResult&&)>;
 
     /// Polls over the link's own transport (make_register_reader).
     BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock, Sink sink);
     /// Polls over `reader` (another transport, or a scripted one in tests).
-    BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters, const Clock& clock, Sink sink);
+    BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters,
+              const Clock& clock, Sink sink);
     ~BusPoller();
     BusPoller(const BusPoller&) = delete;
     BusPoller& operator=(const BusPoller&) = delete;
 
     void start();
-    /// Stops polling and joins the thread; an in-flight request finishes first (bounded by timeouts).
+    /// Stops polling and joins the thread; an in-flight request finishes first (bounded by
+    /// timeouts).
     void stop();
 
     const LinkConfig& link() const { return link_->config(); }
@@ -81,15 +85,18 @@ public:
     std::uint64_t wire_bytes() const { return link_->wire_bytes(); }
 
     /// When the bus thread last finished a poll (steady clock); for the watchdog. Thread-safe.
-    SteadyMs last_progress() const { return SteadyMs{std::chrono::milliseconds{progress_ms_.load()}}; }
+    SteadyMs last_progress() const {
+        return SteadyMs{std::chrono::milliseconds{progress_ms_.load()}};
+    }
     /// The longest a healthy bus thread may go without progress: the slowest meter's period
     /// with its backoff, a reconnect backoff, and every request of a poll timing out.
     std::chrono::milliseconds progress_deadline() const;
 
-    /// One poll of meter `i`, on the calling thread (the bus thread uses it; tests and benchmarks may too).
+    /// One poll of meter `i`, on the calling thread (the bus thread uses it; tests and benchmarks
+    /// may too).
     PollResult poll_once(std::size_t i);
 
-private:
+  private:
     void run();
 
     std::unique_ptr<RegisterReader> link_;

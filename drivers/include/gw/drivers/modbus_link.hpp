@@ -1,4 +1,5 @@
-// One Modbus link (TCP or RTU) over libmodbus: connect with backoff, flush, timed reads, named errors.
+// One Modbus link (TCP or RTU) over libmodbus: connect with backoff, flush, timed reads, named
+// errors.
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,7 @@ Status check_serial_device(const std::string& device);
 /// A RegisterReader on one libmodbus context (TCP or RTU). We do not use libmodbus' own link
 /// recovery, which can loop and block: the link closes itself and reconnects with a backoff.
 class ModbusLink final : public RegisterReader {
-public:
+  public:
     explicit ModbusLink(LinkConfig config);
     ~ModbusLink();
     ModbusLink(const ModbusLink&) = delete;
@@ -39,14 +40,14 @@ public:
     /// Reads `count` registers from `start` of unit `unit` into `out`. Flushes the line and
     /// keeps the link's request delay first; retries timeouts and CRC/format errors up to the
     /// link's `retries`. Exception replies are not retried (the meter meant them).
-    Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count, std::uint16_t* out,
-                SteadyMs now) override;
+    Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
+                std::uint16_t* out, SteadyMs now) override;
 
     /// Requests sent and bytes on the wire (request + expected reply), for bus-time figures.
     std::uint64_t requests() const override { return requests_; }
     std::uint64_t wire_bytes() const override { return wire_bytes_; }
 
-private:
+  private:
     Status connect(SteadyMs now);
     Error classify(int err, const std::string& what);
 

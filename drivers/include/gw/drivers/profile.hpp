@@ -9,7 +9,7 @@
 namespace gw {
 
 struct MeterProfile {
-    std::string_view name;    ///< the config's `profile = "..."`
+    std::string_view name;  ///< the config's `profile = "..."`
     std::string_view make;
     std::string_view model;
     std::string_view source;  ///< the manufacturer's table the addresses come from

@@ -23,7 +23,7 @@ namespace gw {
 /// modbus_timeout, modbus_crc, modbus_bad_reply (wrong length, wrong function, wrong unit,
 /// malformed), modbus_exception (the message names the exception code). None is fatal.
 class RegisterReader {
-public:
+  public:
     virtual ~RegisterReader() = default;
 
     virtual const LinkConfig& config() const = 0;
@@ -34,8 +34,8 @@ public:
 
     /// Reads `count` registers from `start` of unit `unit` into `out`, retrying timeouts and
     /// CRC/format errors up to the link's `retries` (an exception reply is not retried).
-    virtual Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count, std::uint16_t* out,
-                        SteadyMs now) = 0;
+    virtual Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
+                        std::uint16_t* out, SteadyMs now) = 0;
 
     /// Requests sent and bytes on the wire (request + expected reply), for bus-time figures.
     virtual std::uint64_t requests() const = 0;

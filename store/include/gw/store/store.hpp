@@ -53,7 +53,7 @@ struct OpenOptions {
 /// Errors: every method returns Status/Result; codes are gw::Errc::store_*.
 /// Durability: a committed transaction survives a power cut.
 class Store final : public ApiStore, public Outbox {
-public:
+  public:
     static constexpr int k_schema_version = 3;
     static constexpr int k_access_schema_version = 1;
 
@@ -63,7 +63,8 @@ public:
     /// Opens (and creates or migrates) both files. A file that is not an SQLite database,
     /// belongs to another application, has a newer schema or is read-only is refused
     /// without being modified.
-    static Result<std::unique_ptr<Store>> open(const std::string& path, const OpenOptions& options = {});
+    static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                               const OpenOptions& options = {});
 
     ~Store();
     Store(const Store&) = delete;
@@ -89,19 +90,23 @@ public:
     /// it for MQTT) and its events. All or nothing. A stored interval is final: when one with
     /// this key exists already, nothing is written and the result is false (the first values
     /// stay, so an MQTT `id` always carries the same values).
-    Result<bool> commit_interval(const IntervalRecord& interval, const EnergyReading* energy, bool forward,
-                                 const std::vector<EventRecord>& events, SysMs committed_at);
+    Result<bool> commit_interval(const IntervalRecord& interval, const EnergyReading* energy,
+                                 bool forward, const std::vector<EventRecord>& events,
+                                 SysMs committed_at);
 
     /// Intervals of one meter with `from < end <= to`, ascending, paged.
-    Result<std::vector<IntervalRecord>> intervals(const Ean18& meter, SysS from_exclusive, SysS to_inclusive,
-                                                  std::int64_t offset, std::int64_t limit) override;
-    Result<std::int64_t> count_intervals(const Ean18& meter, SysS from_exclusive, SysS to_inclusive);
+    Result<std::vector<IntervalRecord>> intervals(const Ean18& meter, SysS from_exclusive,
+                                                  SysS to_inclusive, std::int64_t offset,
+                                                  std::int64_t limit) override;
+    Result<std::int64_t> count_intervals(const Ean18& meter, SysS from_exclusive,
+                                         SysS to_inclusive);
     /// The newest `n` intervals of a meter, newest first.
     Result<std::vector<IntervalRecord>> latest_intervals(const Ean18& meter, std::int64_t n);
     /// End of the newest stored interval of a meter (none yet: nullopt).
     Result<std::optional<SysS>> latest_end(const Ean18& meter) override;
-    Result<std::vector<EnergyReading>> energy_readings(const Ean18& meter, SysS from_exclusive, SysS to_inclusive,
-                                                       std::int64_t offset, std::int64_t limit) override;
+    Result<std::vector<EnergyReading>> energy_readings(const Ean18& meter, SysS from_exclusive,
+                                                       SysS to_inclusive, std::int64_t offset,
+                                                       std::int64_t limit) override;
 
     // -- the open interval at a clean stop --------------------------------------------------
     /// Replaces the carried state with `records` (one per meter).
@@ -128,7 +133,8 @@ public:
     // -- API credentials (access file) -------------------------------------------------------
     Status add_client(const std::string& name, Role role, const std::string& secret_hash, SysS at);
     /// Adds a new secret; existing unexpired secrets expire at `old_expire_at` (rotation overlap).
-    Status rotate_secret(const std::string& name, const std::string& secret_hash, SysS at, SysS old_expire_at);
+    Status rotate_secret(const std::string& name, const std::string& secret_hash, SysS at,
+                         SysS old_expire_at);
     Status revoke_client(const std::string& name, SysS at);
     Result<std::optional<ApiClient>> client(const std::string& name) override;
     Result<std::vector<ApiClient>> clients() override;
@@ -162,7 +168,7 @@ public:
     /// or of the access connection with the prefix "access." ("access.journal_mode").
     Result<std::string> pragma(std::string_view name);
 
-private:
+  private:
     Store(std::string path, OpenOptions options);
     Status open_access();
     Status open_data();
@@ -173,7 +179,8 @@ private:
     OpenOptions options_;
     std::unique_ptr<sql::Db> data_, access_;
     std::optional<Error> data_error_;
-    std::vector<EventRecord> open_events_;  ///< events of the open itself, written once the data file is open
+    std::vector<EventRecord>
+        open_events_;  ///< events of the open itself, written once the data file is open
 };
 
 }  // namespace gw

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "gw/core/config.hpp"
-#include "gw/drivers/sample.hpp"
 #include "gw/core/records.hpp"
 #include "gw/core/time.hpp"
+#include "gw/drivers/sample.hpp"
 
 namespace gw {
 
@@ -43,7 +43,7 @@ struct StopState {
 ///
 /// Thread-safety: none; owned by the daemon's main thread.
 class IntervalAggregator {
-public:
+  public:
     IntervalAggregator(const MeterConfig& meter, int interval_s);
 
     /// Continues the interval whose state a previous run kept aside at a clean stop: its held
@@ -68,9 +68,9 @@ public:
     std::uint64_t clock_jumps() const { return jumps_; }
     std::uint64_t cross_check_failures() const { return cross_check_failures_; }
 
-private:
+  private:
     struct Acc {
-        double p_ws = 0, q_ws = 0;      ///< value x held milliseconds
+        double p_ws = 0, q_ws = 0;  ///< value x held milliseconds
         std::array<double, 3> u_ws{};
         std::int64_t held_ms = 0;
         int samples = 0;
@@ -90,11 +90,11 @@ private:
     IntervalGrid grid_;
     std::chrono::milliseconds max_hold_;
     std::optional<Sample> last_;
-    SysMs held_to_{};  ///< the last sample's hold is accounted up to here
-    std::map<SysS, Acc> open_;             ///< by interval end
-    std::map<SysS, Reading> boundary_;     ///< energy reading at each boundary (last two kept)
-    std::optional<SysS> closed_until_;     ///< every interval ending at or before this is closed
-    std::vector<ClosedInterval> ready_;    ///< closed by a clock jump, not yet handed out
+    SysMs held_to_{};                    ///< the last sample's hold is accounted up to here
+    std::map<SysS, Acc> open_;           ///< by interval end
+    std::map<SysS, Reading> boundary_;   ///< energy reading at each boundary (last two kept)
+    std::optional<SysS> closed_until_;   ///< every interval ending at or before this is closed
+    std::vector<ClosedInterval> ready_;  ///< closed by a clock jump, not yet handed out
     std::uint64_t dropped_ = 0, jumps_ = 0, cross_check_failures_ = 0;
 };
 

@@ -12,16 +12,16 @@
 
 #include "gw/aggregation/aggregator.hpp"
 #include "gw/api/api.hpp"
-#include "gw/drivers/bus_poller.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
 #include "gw/core/log.hpp"
+#include "gw/drivers/bus_poller.hpp"
 #include "gw/store/store.hpp"
 
 namespace gw {
 class HttpsServer;
 class MqttForwarder;
-}
+}  // namespace gw
 
 namespace gw {
 
@@ -32,8 +32,8 @@ struct MeterStatus {
     std::optional<SysMs> last_success;
     std::optional<std::string> last_error;
     MeterCounters counters;
-    std::uint64_t dropped_samples = 0;      ///< stamped in an already closed interval
-    std::uint64_t untrusted_samples = 0;    ///< taken before the clock was trusted
+    std::uint64_t dropped_samples = 0;    ///< stamped in an already closed interval
+    std::uint64_t untrusted_samples = 0;  ///< taken before the clock was trusted
     std::uint64_t cross_check_failures = 0;
 };
 
@@ -44,7 +44,7 @@ struct MeterStatus {
 /// Shutdown (SIGTERM/SIGINT or stop()): stop polling, join the bus threads, close the open
 /// intervals and commit them, then return.
 class Gateway {
-public:
+  public:
     Gateway(const Config& config, std::unique_ptr<Store> store, const Clock& clock);
     ~Gateway();
 
@@ -66,7 +66,7 @@ public:
     /// 300 bytes each). Beyond it the oldest held interval is dropped, with an error log.
     std::size_t pending_limit() const { return pending_limit_; }
 
-private:
+  private:
     void on_poll(std::size_t meter, PollResult&& r);
     void schedule_close();
     void close_due();
@@ -103,8 +103,10 @@ private:
     bool retry_armed_ = false;
     std::chrono::milliseconds retry_delay_{5000};
     std::optional<Error> commit_error_;  ///< the last failure to commit, while intervals are held
-    log::Summary commit_failures_{log::Level::error, "gateway", "COMMIT FAILED, intervals held in memory"};
-    log::Summary conflicts_{log::Level::warn, "gateway", "an interval with this key is stored already; the stored one stays"};
+    log::Summary commit_failures_{log::Level::error, "gateway",
+                                  "COMMIT FAILED, intervals held in memory"};
+    log::Summary conflicts_{log::Level::warn, "gateway",
+                            "an interval with this key is stored already; the stored one stays"};
     bool clock_trusted_ = false;
     SteadyMs clock_checked_{};
     bool stopping_ = false;

@@ -18,7 +18,8 @@
 namespace gw {
 
 /// The JSON payload of one interval (SPEC 4), and its topic.
-std::string interval_payload(const Config& config, const MeterConfig& meter, const IntervalRecord& r);
+std::string interval_payload(const Config& config, const MeterConfig& meter,
+                             const IntervalRecord& r);
 std::string interval_topic(const Config& config, const MeterConfig& meter);
 std::string status_topic(const Config& config);
 
@@ -35,10 +36,10 @@ std::string status_topic(const Config& config);
 /// Thread-safety: all methods on the io thread that owns the outbox. The publisher's callbacks
 /// only post to that io_context.
 class MqttForwarder {
-public:
+  public:
     /// Without a publisher, start() makes the Paho one from the configuration.
-    MqttForwarder(const Config& config, Outbox& outbox, boost::asio::io_context& io, const Clock& clock,
-                  std::unique_ptr<Publisher> publisher = nullptr);
+    MqttForwarder(const Config& config, Outbox& outbox, boost::asio::io_context& io,
+                  const Clock& clock, std::unique_ptr<Publisher> publisher = nullptr);
     ~MqttForwarder();
 
     /// Reads the password file and starts connecting. Errors: the password file is unreadable,
@@ -53,12 +54,13 @@ public:
     std::string state() const { return state_; }
     bool connected() const { return connected_; }
     std::size_t in_flight() const { return in_flight_.size(); }
-    /// Messages handed to the broker in this run (each publish, including repeats after a reconnect).
+    /// Messages handed to the broker in this run (each publish, including repeats after a
+    /// reconnect).
     std::uint64_t publishes() const { return publishes_; }
     /// Failed attempts in a row to record acknowledgements in the outbox (0: they are recorded).
     int mark_failures() const { return mark_backoff_.failures(); }
 
-private:
+  private:
     /// Runs `fn` on the io thread, unless this forwarder is gone by then.
     void post(std::function<void()> fn);
     void connect();
@@ -82,14 +84,15 @@ private:
     bool connected_ = false;
     bool connecting_ = false;
     bool stopping_ = false;
-    std::uint64_t epoch_ = 0;          ///< bumped per connection: late callbacks of an old one are ignored
+    std::uint64_t epoch_ = 0;  ///< bumped per connection: late callbacks of an old one are ignored
     std::set<IntervalKey> in_flight_;  ///< awaiting PUBACK
     std::set<IntervalKey> acked_;      ///< acknowledged, not yet marked in the outbox
     bool marks_armed_ = false;
     bool marks_failing_ = false;
     std::uint64_t publishes_ = 0;
-    log::Summary mark_errors_{log::Level::error, "mqtt",
-                              "acknowledged intervals cannot be marked in the store (they are not sent again)"};
+    log::Summary mark_errors_{
+        log::Level::error, "mqtt",
+        "acknowledged intervals cannot be marked in the store (they are not sent again)"};
     log::Summary outbox_errors_{log::Level::error, "mqtt", "cannot read the outbox"};
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

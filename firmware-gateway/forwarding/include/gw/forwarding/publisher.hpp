@@ -17,7 +17,7 @@ namespace gw {
 /// callbacks may run on any thread (Paho's): they must not block, and the forwarder only posts
 /// from them. Every call completes exactly once, unless the publisher is destroyed first.
 class Publisher {
-public:
+  public:
     /// ok; on failure a return code (Paho's, or the broker's CONNACK code) and words for the log.
     using Done = std::function<void(bool ok, int rc, const std::string& why)>;
     using Lost = std::function<void(const std::string& cause)>;
@@ -26,7 +26,8 @@ public:
     /// Starts connecting (will: `will_topic` = "offline", retained).
     virtual void connect(const std::string& will_topic, Done done) = 0;
     /// Publishes with QoS 1; `done` runs on the broker's PUBACK (or a failure).
-    virtual void publish(const std::string& topic, std::string payload, bool retained, Done done) = 0;
+    virtual void publish(const std::string& topic, std::string payload, bool retained,
+                         Done done) = 0;
     /// Publishes "offline" (retained) and disconnects, waiting at most about 2.5 s.
     virtual void disconnect(const std::string& status_topic) = 0;
     /// Called when an established connection is lost.
@@ -36,7 +37,8 @@ public:
 /// The Paho MQTT C++ client with the `[mqtt]` settings: no persistence and no offline
 /// buffering (the store is the outbox), MQTT 3.1.1, TLS from ca_file/cert_file/key_file.
 /// Errors: a URI Paho refuses.
-Result<std::unique_ptr<Publisher>> make_paho_publisher(const MqttConfig& config, const std::string& password);
+Result<std::unique_ptr<Publisher>> make_paho_publisher(const MqttConfig& config,
+                                                       const std::string& password);
 
 /// Paho's return codes, and MQTT 3.1.1 CONNACK codes, as words an installer understands.
 std::string describe_mqtt_rc(int rc);
