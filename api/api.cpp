@@ -83,7 +83,8 @@ Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string 
 
 Api::~Api() = default;
 
-http::Response Api::error(Ctx& ctx, int status, std::string code, std::string message) {
+http::Response Api::error(Ctx& ctx, int status, const std::string& code,
+                          const std::string& message) {
     http::Response r = http::error_response(status, code, message, ctx.corr);
     if (status >= 500)
         log::error("api", ctx.req.method, " ", log_safe(ctx.req.target), " -> ", status, " ",
@@ -213,7 +214,7 @@ http::Response Api::handle(const http::Request& request) {
                                 http::make_correlation_id());
 }
 
-void Api::handle_async(const http::Request& request, Reply reply, Post post) {
+void Api::handle_async(const http::Request& request, Reply reply, const Post& post) {
     auto out = respond(request);
     auto* job = std::get_if<Verification>(&out);
     if (job == nullptr) return reply(std::move(std::get<http::Response>(out)));
@@ -229,14 +230,15 @@ void Api::handle_async(const http::Request& request, Reply reply, Post post) {
     if (!worker_) worker_ = std::make_unique<detail::HashWorker>();
     ++pending_logins_;
     auto shared = std::make_shared<Verification>(std::move(*job));
-    worker_->submit([this, shared, request, reply = std::move(reply), post]() mutable {
-        run_verification(*shared);
-        post([this, shared, request = std::move(request), reply = std::move(reply)]() {
-            --pending_logins_;
-            auth_.finish(std::move(*shared));
-            reply(handle(request));  // the verdict is there now: no second check
+    worker_->submit(
+        [this, shared, request = http::Request(request), reply = std::move(reply), post]() mutable {
+            run_verification(*shared);
+            post([this, shared, request = std::move(request), reply = std::move(reply)]() {
+                --pending_logins_;
+                auth_.finish(std::move(*shared));
+                reply(handle(request));  // the verdict is there now: no second check
+            });
         });
-    });
 }
 
 std::optional<http::Response> Api::authorize(Ctx& ctx, bool data_call) {

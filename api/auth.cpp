@@ -266,7 +266,7 @@ AuthResult Authenticator::bearer(const std::string& token) {
 }
 
 std::string Authenticator::issue_token(const Principal& p) {
-    const std::string token = generate_secret();
+    std::string token = generate_secret();
     const SysMs now = clock_.utc_now();
     // Forget expired tokens now and then; bounded by clients x lifetime x rate limit anyway.
     if (tokens_.size() > 1000)

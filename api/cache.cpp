@@ -32,7 +32,7 @@ std::optional<http::Response> Api::check_access(Ctx& ctx, const Window& w) {
 
 namespace {
 constexpr std::size_t k_cache_entries = 32;
-constexpr std::size_t k_cache_bytes = 16 * 1024 * 1024;
+constexpr std::size_t k_cache_bytes = std::size_t{16} * 1024 * 1024;
 }  // namespace
 
 std::optional<http::Response> Api::cached(Ctx& ctx) {

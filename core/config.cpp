@@ -390,7 +390,7 @@ void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id) {
     }
     m.client_id = gateway_id;
     if (auto c = s.string("client_id", false)) {
-        if (c->empty() || c->size() > 23 * 10)
+        if (c->empty() || c->size() > 230)
             s.error(*s.get("client_id"), "client_id", "expected a non-empty client id");
         else
             m.client_id = *c;

@@ -78,10 +78,10 @@ namespace {
 class Cursor {
   public:
     explicit Cursor(std::string_view s) : s_(s) {}
-    bool digits(int n, int& out) {
+    bool digits(std::size_t n, int& out) {
         if (pos_ + n > s_.size()) return false;
         int v = 0;
-        for (int i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < n; ++i) {
             const char c = s_[pos_ + i];
             if (c < '0' || c > '9') return false;
             v = v * 10 + (c - '0');

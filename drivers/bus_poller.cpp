@@ -9,7 +9,7 @@ namespace gw {
 
 using namespace std::chrono;
 
-BusPoller::BusPoller(LinkConfig link, std::vector<MeterConfig> meters, const Clock& clock,
+BusPoller::BusPoller(const LinkConfig& link, std::vector<MeterConfig> meters, const Clock& clock,
                      Sink sink)
     : BusPoller(make_register_reader(link), std::move(meters), clock, std::move(sink)) {}
 

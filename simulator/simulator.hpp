@@ -13,7 +13,7 @@
 #include "gw/drivers/decode.hpp"
 #include "scenario.hpp"
 
-struct _modbus_mapping_t;
+struct _modbus_mapping_t;  // NOLINT(bugprone-reserved-identifier): libmodbus' own name
 
 namespace gw::sim {
 

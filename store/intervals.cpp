@@ -71,7 +71,7 @@ Result<std::vector<IntervalRecord>> read_intervals(sql::Db& db, sql::Use& u, con
     while ((rc = u.step()) == sql::Use::row_code()) {
         auto r = read_interval(u);
         if (!r) return r.error();
-        out.push_back(std::move(*r));
+        out.push_back(*r);
     }
     if (rc != sql::Use::done_code()) return db.error(what);
     return out;

@@ -22,5 +22,5 @@ TEST_CASE("system clock is UTC and steady clock does not go back") {
     const auto b = c.steady_now();
     CHECK(b >= a);
     const auto diff = c.utc_now() - time_point_cast<milliseconds>(system_clock::now());
-    CHECK(abs(diff.count()) < 1000);
+    CHECK(std::llabs(diff.count()) < 1000);
 }

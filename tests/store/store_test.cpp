@@ -637,7 +637,7 @@ TEST_CASE("a damaged access file is moved aside and what can still be read of it
         // Enough consent history to fill several pages; the last page is damaged below.
         for (int i = 0; i < 400; ++i)
             REQUIRE(s->record_consent(k_klant, i % 2 == 0, k_t0 + seconds{i},
-                                      std::string(60, 'a' + i % 26))
+                                      std::string(60, static_cast<char>('a' + i % 26)))
                         .ok());
     }
     const auto size = std::filesystem::file_size(access);

@@ -80,7 +80,7 @@ class Api {
     http::Response handle(const http::Request& request);
     /// Answers through `reply`, possibly later: a password check runs on a worker thread and
     /// the answer is completed through `post`, so the calling thread never blocks on it.
-    void handle_async(const http::Request& request, Reply reply, Post post);
+    void handle_async(const http::Request& request, Reply reply, const Post& post);
 
     /// The daemon committed or pruned intervals: cached responses are stale. (Changes made by
     /// other processes are noticed through the store's data_version.)
@@ -108,7 +108,7 @@ class Api {
     http::Response status(Ctx& ctx);
     std::optional<http::Response> authorize(Ctx& ctx, bool data_call);
     void audit_failed_login(Ctx& ctx, const AuthResult& a, int status);
-    http::Response error(Ctx& ctx, int status, std::string code, std::string message);
+    http::Response error(Ctx& ctx, int status, const std::string& code, const std::string& message);
     void audit(Ctx& ctx, int status);
     void log_request(const Ctx& ctx, int status);
 

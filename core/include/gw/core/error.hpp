@@ -48,7 +48,7 @@ inline Error make_error(Errc e, std::string message) {
 
 /// Either a value or an Error. Deliberately tiny: C++20 has no std::expected.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
   public:
     Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
@@ -71,7 +71,7 @@ class Result {
 };
 
 /// Result of an operation that yields nothing but may fail.
-class Status {
+class [[nodiscard]] Status {
   public:
     Status() = default;
     Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)

@@ -11,7 +11,7 @@
 #include "gw/core/time.hpp"
 #include "gw/drivers/register_reader.hpp"
 
-struct _modbus;
+struct _modbus;  // NOLINT(bugprone-reserved-identifier): libmodbus' own name for its context
 
 namespace gw {
 
