@@ -183,10 +183,7 @@ std::variant<http::Response, Verification> Api::respond(const http::Request& req
     Ctx ctx{request, {}, {}, {}, {}, false, std::nullopt};
     // Echo a sane correlation id; otherwise make one, so every answer and log line has one.
     const auto& given = request.correlation_id;
-    const bool sane =
-        !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-        });
+    const bool sane = is_identifier(given, 64);
     ctx.corr = sane ? given : http::make_correlation_id();
     http::Response r;
     try {

@@ -261,8 +261,9 @@ class Session : public std::enable_shared_from_this<Session> {
         r.authorization = std::string(req[bhttp::field::authorization]);
         r.correlation_id = std::string(req["X-Correlation-ID"]);
         r.remote = remote_;
-        registry_->handler(
-            r, [self = shared_from_this()](const http::Response& response) { self->send(response); });
+        registry_->handler(r, [self = shared_from_this()](const http::Response& response) {
+            self->send(response);
+        });
     }
 
     void reply_error(int status, const char* code, const std::string& message) {
@@ -375,7 +376,8 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start(asio::io_context& io,
                                                         const ApiConfig& config, Handler handler,
                                                         HttpsLimits limits) {
     return start_async(
-        io, config, [h = std::move(handler)](const http::Request& r, const Reply& reply) { reply(h(r)); },
+        io, config,
+        [h = std::move(handler)](const http::Request& r, const Reply& reply) { reply(h(r)); },
         limits);
 }
 

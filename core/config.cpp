@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "gw/core/text.hpp"
 #include "gw/core/time.hpp"
 
 namespace gw {
@@ -269,10 +270,9 @@ class Section {
     std::set<std::string> known_;
 };
 
+/// Ids of the file (gateway, link): they appear in MQTT topics and logs.
 bool valid_id(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
+    return is_identifier(s, 128);
 }
 
 std::optional<Ean18> ean(Section& s, std::string_view key) {

@@ -1,6 +1,7 @@
 // Strict UTF-8, JSON quoting and log-safe text.
 #include "gw/core/text.hpp"
 
+#include <cctype>
 #include <cstdint>
 
 namespace gw {
@@ -38,6 +39,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 constexpr char k_hex[] = "0123456789abcdef";
 
 }  // namespace
+
+bool is_identifier(std::string_view s, std::size_t max_len) {
+    if (s.empty() || s.size() > max_len) return false;
+    for (char c : s)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+            return false;
+    return true;
+}
 
 bool valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {

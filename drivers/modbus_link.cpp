@@ -49,7 +49,9 @@ std::string modbus_exception_name(int code) {
     return "exception " + std::to_string(code) + " (" + n + ")";
 }
 
-ModbusLink::ModbusLink(LinkConfig config) : config_(std::move(config)) {}
+ModbusLink::ModbusLink(LinkConfig config)
+    : config_(std::move(config)),
+      connect_backoff_(milliseconds{100}, milliseconds{config_.reconnect_max_ms}) {}
 
 std::unique_ptr<RegisterReader> make_register_reader(const LinkConfig& link) {
     return std::make_unique<ModbusLink>(link);
@@ -95,9 +97,7 @@ Status ModbusLink::connect(SteadyMs now) {
     }
     if (modbus_connect(ctx_) != 0) {
         const int err = errno;
-        ++connect_failures_;
-        const auto backoff = std::min<long long>(100LL << std::min(connect_failures_ - 1, 16),
-                                                 config_.reconnect_max_ms);
+        const long long backoff = connect_backoff_.fail().count();
         next_attempt_ = now + milliseconds{backoff};
         const std::string where = config_.type == LinkType::tcp
                                       ? config_.host + ":" + std::to_string(config_.port)
@@ -108,10 +108,10 @@ Status ModbusLink::connect(SteadyMs now) {
                                                     " ms)");
     }
     connected_ = true;
-    if (connect_failures_ > 0)
-        log::info("modbus", "link ", config_.id, " connected after ", connect_failures_,
+    if (connect_backoff_.failures() > 0)
+        log::info("modbus", "link ", config_.id, " connected after ", connect_backoff_.failures(),
                   " failed attempt(s)");
-    connect_failures_ = 0;
+    connect_backoff_.reset();
     next_attempt_ = now;
     return {};
 }

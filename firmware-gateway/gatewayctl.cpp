@@ -13,6 +13,7 @@
 #include "gw/api/secret.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/quantity.hpp"
+#include "gw/core/text.hpp"
 #include "gw/daemon/setup.hpp"
 #include "gw/store/store.hpp"
 
@@ -80,11 +81,7 @@ gw::Ean18 ean_arg(const std::string& text, const char* what) {
 }
 
 bool valid_client_name(const std::string& n) {
-    if (n.empty() || n.size() > 64) return false;
-    for (char c : n)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-            return false;
-    return true;
+    return gw::is_identifier(n, 64);
 }
 
 template <class T>

@@ -8,18 +8,10 @@ using namespace std::chrono;
 
 namespace {
 
-std::int64_t secs(SysS t) {
-    return t.time_since_epoch().count();
-}
-std::int64_t millis(SysMs t) {
-    return t.time_since_epoch().count();
-}
-SysS from_secs(std::int64_t s) {
-    return SysS{seconds{s}};
-}
-SysMs from_millis(std::int64_t ms) {
-    return SysMs{milliseconds{ms}};
-}
+using sql::from_millis;
+using sql::from_secs;
+using sql::millis;
+using sql::secs;
 
 // Statement ids of the access connection.
 enum AccessStmt {

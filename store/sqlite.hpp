@@ -10,11 +10,26 @@
 #include <vector>
 
 #include "gw/core/error.hpp"
+#include "gw/core/time.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace gw::sql {
+
+/// Time columns: whole seconds and milliseconds since the epoch (UTC).
+inline std::int64_t secs(SysS t) {
+    return t.time_since_epoch().count();
+}
+inline std::int64_t millis(SysMs t) {
+    return t.time_since_epoch().count();
+}
+inline SysS from_secs(std::int64_t s) {
+    return SysS{std::chrono::seconds{s}};
+}
+inline SysMs from_millis(std::int64_t ms) {
+    return SysMs{std::chrono::milliseconds{ms}};
+}
 
 /// Proven damage (SQLITE_CORRUPT, SQLITE_NOTADB): the only errors that may quarantine a file.
 /// A full disk, an I/O error, a read-only file system or a lock is not damage.

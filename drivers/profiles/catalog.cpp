@@ -3,6 +3,14 @@
 
 namespace gw {
 
+MeterProfile profile_from_table(const ProfileInfo& info, std::initializer_list<RegisterRow> rows) {
+    MeterProfile p{info.name, info.make, info.model, info.source, info.notes, {}};
+    for (const RegisterRow& r : rows)
+        p.map[r.reg] = RegisterSpec{r.address,      r.type,  r.function,        r.word_order,
+                                    ByteOrder::big, r.scale, r.all_ones_invalid};
+    return p;
+}
+
 const std::vector<MeterProfile>& builtin_profiles() {
     static const std::vector<MeterProfile> all{
         profiles::eastron_sdm630(),     profiles::janitza_umg96rm(),  profiles::siemens_pac3200(),

@@ -2,47 +2,35 @@
 #include "gw/drivers/profile.hpp"
 
 namespace gw::profiles {
-namespace {
-// Input registers (FC04), IEEE-754 float32, high word first. Wire address = 3xxxx - 30001.
-constexpr DataType F32 = DataType::float32;
-constexpr RegFunction IN = RegFunction::input;
-constexpr std::uint16_t U_L1N = 0x0000, U_L2N = 0x0002, U_L3N = 0x0004;
-constexpr std::uint16_t P_L1 = 0x000C, P_L2 = 0x000E, P_L3 = 0x0010;
-constexpr std::uint16_t Q_L1 = 0x0018, Q_L2 = 0x001A, Q_L3 = 0x001C;
-constexpr std::uint16_t P_TOTAL = 0x0034, Q_TOTAL = 0x003C;
-constexpr std::uint16_t E_IMPORT = 0x0048, E_EXPORT = 0x004A;    // kWh
-constexpr std::uint16_t EQ_IMPORT = 0x004C, EQ_EXPORT = 0x004E;  // kvarh
-constexpr std::uint16_t U_L12 = 0x00C8, U_L23 = 0x00CA, U_L31 = 0x00CC;
-}  // namespace
 
 MeterProfile eastron_sdm630() {
-    MeterProfile p{
-        "eastron-sdm630",
-        "Eastron",
-        "SDM630 (v2, MID)",
-        "Eastron SDM630Modbus MID V2 user manual, section 1.2 (input registers 30001..30205)",
-        "Parameters the wiring mode lacks read as 0 (e.g. L-N voltages in 3P3W mode).",
-        {}};
-    auto& m = p.map;
-    m[Reg::u_l1n] = reg(U_L1N, F32, IN);
-    m[Reg::u_l2n] = reg(U_L2N, F32, IN);
-    m[Reg::u_l3n] = reg(U_L3N, F32, IN);
-    m[Reg::u_l12] = reg(U_L12, F32, IN);
-    m[Reg::u_l23] = reg(U_L23, F32, IN);
-    m[Reg::u_l31] = reg(U_L31, F32, IN);
-    m[Reg::p_l1] = reg(P_L1, F32, IN);
-    m[Reg::p_l2] = reg(P_L2, F32, IN);
-    m[Reg::p_l3] = reg(P_L3, F32, IN);
-    m[Reg::p_total] = reg(P_TOTAL, F32, IN);
-    m[Reg::q_l1] = reg(Q_L1, F32, IN);
-    m[Reg::q_l2] = reg(Q_L2, F32, IN);
-    m[Reg::q_l3] = reg(Q_L3, F32, IN);
-    m[Reg::q_total] = reg(Q_TOTAL, F32, IN);
-    m[Reg::e_import] = reg(E_IMPORT, F32, IN, 1000.0);
-    m[Reg::e_export] = reg(E_EXPORT, F32, IN, 1000.0);
-    m[Reg::eq_import] = reg(EQ_IMPORT, F32, IN, 1000.0);
-    m[Reg::eq_export] = reg(EQ_EXPORT, F32, IN, 1000.0);
-    return p;
+    // Input registers (FC04), IEEE-754 float32, high word first. Wire address = 3xxxx - 30001.
+    constexpr DataType F32 = DataType::float32;
+    constexpr RegFunction IN = RegFunction::input;
+    return profile_from_table(
+        {"eastron-sdm630", "Eastron", "SDM630 (v2, MID)",
+         "Eastron SDM630Modbus MID V2 user manual, section 1.2 (input registers 30001..30205)",
+         "Parameters the wiring mode lacks read as 0 (e.g. L-N voltages in 3P3W mode)."},
+        {
+            {Reg::u_l1n, 0x0000, F32, IN},  // 30001 phase 1 line to neutral volts
+            {Reg::u_l2n, 0x0002, F32, IN},
+            {Reg::u_l3n, 0x0004, F32, IN},
+            {Reg::p_l1, 0x000C, F32, IN},  // 30013 phase 1 active power, W
+            {Reg::p_l2, 0x000E, F32, IN},
+            {Reg::p_l3, 0x0010, F32, IN},
+            {Reg::q_l1, 0x0018, F32, IN},  // 30025 phase 1 reactive power, var
+            {Reg::q_l2, 0x001A, F32, IN},
+            {Reg::q_l3, 0x001C, F32, IN},
+            {Reg::p_total, 0x0034, F32, IN},            // 30053 total system power
+            {Reg::q_total, 0x003C, F32, IN},            // 30061 total system VAr
+            {Reg::e_import, 0x0048, F32, IN, 1000.0},   // 30073 import kWh
+            {Reg::e_export, 0x004A, F32, IN, 1000.0},   // 30075 export kWh
+            {Reg::eq_import, 0x004C, F32, IN, 1000.0},  // 30077 import kVArh
+            {Reg::eq_export, 0x004E, F32, IN, 1000.0},  // 30079 export kVArh
+            {Reg::u_l12, 0x00C8, F32, IN},              // 30201 line 1 to line 2 volts
+            {Reg::u_l23, 0x00CA, F32, IN},
+            {Reg::u_l31, 0x00CC, F32, IN},
+        });
 }
 
 }  // namespace gw::profiles

@@ -61,8 +61,9 @@ int main(int argc, char** argv) {
         std::printf(
             "   %llu samples (%llu failed) in %.2f s: %.0f samples/s, %.0f us per sample, %zu "
             "transactions each\n",
-            static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed), s, static_cast<double>(ok) / s,
-            s * 1e6 / static_cast<double>(ok), poller.plan(0).transactions());
+            static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed), s,
+            static_cast<double>(ok) / s, s * 1e6 / static_cast<double>(ok),
+            poller.plan(0).transactions());
     }
 
     std::printf(

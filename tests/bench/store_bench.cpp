@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
                 writes / duration<double>(t1 - t0).count());
     std::printf("  read one day   (%zu rows): %.0f us\n", day_rows, day_us);
     std::printf("  read the month (%zu rows): %.0f us\n", month_rows, month_us);
-    std::printf("  file size: %.1f MiB\n", stats ? static_cast<double>(stats->file_bytes) / 1048576.0 : 0.0);
+    std::printf("  file size: %.1f MiB\n",
+                stats ? static_cast<double>(stats->file_bytes) / 1048576.0 : 0.0);
     opened->reset();
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
     return 0;

@@ -7,6 +7,10 @@
 
 namespace gw {
 
+/// 1 to `max_len` characters, each a letter, a digit, '-', '_' or '.': the ids that appear in
+/// MQTT topics, file names, logs and headers (gateway and link ids, client names, correlation ids).
+bool is_identifier(std::string_view s, std::size_t max_len);
+
 /// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates (U+D800..DFFF), nothing above
 /// U+10FFFF, no truncated sequence.
 bool valid_utf8(std::string_view s);

@@ -64,7 +64,8 @@ class BusPoller {
     using Sink = std::function<void(PollResult&&)>;
 
     /// Polls over the link's own transport (make_register_reader).
-    BusPoller(const LinkConfig& link, std::vector<MeterConfig> meters, const Clock& clock, Sink sink);
+    BusPoller(const LinkConfig& link, std::vector<MeterConfig> meters, const Clock& clock,
+              Sink sink);
     /// Polls over `reader` (another transport, or a scripted one in tests).
     BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters,
               const Clock& clock, Sink sink);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "gw/core/backoff.hpp"
 #include "gw/core/config.hpp"
 #include "gw/core/error.hpp"
 #include "gw/core/time.hpp"
@@ -54,7 +55,7 @@ class ModbusLink final : public RegisterReader {
     LinkConfig config_;
     _modbus* ctx_ = nullptr;
     bool connected_ = false;
-    int connect_failures_ = 0;
+    Backoff connect_backoff_;  ///< 100 ms doubling up to reconnect_max_ms
     SteadyMs next_attempt_{};
     std::atomic<std::uint64_t> requests_{0};
     std::atomic<std::uint64_t> wire_bytes_{0};
