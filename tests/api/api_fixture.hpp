@@ -22,6 +22,7 @@
 #include "gw/api/secret.hpp"
 #include "gw/drivers/profile.hpp"
 #include "gw/store/store.hpp"
+#include "site_config.hpp"
 #include "temp_dir.hpp"
 
 using namespace std::chrono;
@@ -40,53 +41,22 @@ constexpr const char* MB = "871685900000000028";  // K1, bruto_productie, no dat
 constexpr const char* MC = "871685900000000059";  // K2
 const gw::SysS k_day{seconds{1'795'392'000}};     // 2026-11-23T00:00:00Z
 
+/// Two customers (K1 with consent, K2 without), three meters on a link nobody polls here.
 inline std::string config_text(const std::string& db, int rate_limit) {
-    return R"(
-[gateway]
-id = "api-test"
-interval_s = 300
-trust_clock = true
-[storage]
-path = ")" +
-           db + R"("
-[api]
-listen = "127.0.0.1:0"
-tls_cert = ")" GW_TEST_DATA R"(/tls/server.crt"
-tls_key = ")" GW_TEST_DATA R"(/tls/server.key"
-rate_limit_per_minute = )" +
-           std::to_string(rate_limit) + R"(
-token_lifetime_s = 3600
-[[customer]]
-klant_ean = "871685900000000011"
-[[customer]]
-klant_ean = "871685900000000042"
-[[link]]
-id = "lan"
-type = "tcp"
-host = "127.0.0.1"
-port = 1
-[[meter]]
-meter_ean = "871685900000000035"
-klant_ean = "871685900000000011"
-meter_type = "overdrachtspunt"
-link = "lan"
-unit_id = 1
-profile = "janitza-umg96rm"
-[[meter]]
-meter_ean = "871685900000000028"
-klant_ean = "871685900000000011"
-meter_type = "bruto_productie"
-link = "lan"
-unit_id = 2
-profile = "eastron-sdm630"
-[[meter]]
-meter_ean = "871685900000000059"
-klant_ean = "871685900000000042"
-meter_type = "overdrachtspunt"
-link = "lan"
-unit_id = 3
-profile = "eastron-sdm630"
-)";
+    gw::test::SiteConfig site;
+    site.id = "api-test";
+    site.interval_s = 300;
+    site.db = db;
+    site.api = true;
+    site.api_extra =
+        "rate_limit_per_minute = " + std::to_string(rate_limit) + "\ntoken_lifetime_s = 3600\n";
+    site.customers = {K1, K2};
+    site.links = {gw::test::LinkSpec{"lan", "tcp", 1}};
+    site.meters = {gw::test::MeterSpec{MA, "overdrachtspunt", "lan", 1, "janitza-umg96rm"},
+                   gw::test::MeterSpec{MB, "bruto_productie", "lan", 2, "eastron-sdm630"},
+                   gw::test::MeterSpec{MC, "overdrachtspunt", "lan", 3, "eastron-sdm630"}};
+    site.meters[2].klant_ean = K2;
+    return site.toml();
 }
 
 struct Reply {

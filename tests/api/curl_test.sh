@@ -16,35 +16,8 @@ coproc SIM { exec "$sim" --tcp 127.0.0.1:0 --profile eastron-sdm630 --scenario s
 pids+=("$SIM_PID")
 read -r line <&"${SIM[0]}"
 port=${line##*:}
-cat >"$work/gw.toml" <<CONF
-[gateway]
-id = "curl-test"
-interval_s = 2
-trust_clock = true
-[storage]
-path = "$work/gw.db"
-[api]
-listen = "127.0.0.1:0"
-tls_cert = "$data/tls/server.crt"
-tls_key = "$data/tls/server.key"
-[[customer]]
-klant_ean = "871685900000000011"
-[[customer]]
-klant_ean = "871685900000000042"
-[[link]]
-id = "lan"
-type = "tcp"
-host = "127.0.0.1"
-port = $port
-[[meter]]
-meter_ean = "871685900000000035"
-klant_ean = "871685900000000011"
-meter_type = "overdrachtspunt"
-link = "lan"
-unit_id = 1
-profile = "eastron-sdm630"
-poll_ms = 200
-CONF
+sed -e "s#@STORE@#$work/gw.db#" -e "s#@PORT@#$port#" -e "s#@DATA@#$data#" -e "s#@INTERVAL@#2#" \
+    "$data/site.toml.in" >"$work/gw.toml"
 secret=$("$ctl" --config "$work/gw.toml" client add liander --role reader | tail -n 1)
 "$ctl" --config "$work/gw.toml" consent grant 871685900000000011 --by test >/dev/null
 "$gateway" --config "$work/gw.toml" 2>"$work/gw.log" &

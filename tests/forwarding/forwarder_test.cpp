@@ -10,6 +10,7 @@
 #include "gw/drivers/profile.hpp"
 #include "gw/forwarding/mqtt_forwarder.hpp"
 #include "gw/store/store.hpp"
+#include "site_config.hpp"
 #include "temp_dir.hpp"
 
 using namespace std::chrono;
@@ -69,42 +70,17 @@ struct ScriptedBroker final : gw::Publisher {
 };
 
 gw::Config config(int max_inflight = 16) {
-    auto res = gw::parse_config(R"(
-[gateway]
-id = "site-0001"
-[storage]
-path = "/unused.db"
-[api]
-enabled = false
-[mqtt]
-enabled = true
-uri = "tcp://127.0.0.1:1883"
-reconnect_max_s = 1
-max_inflight = )" + std::to_string(max_inflight) +
-                                    R"(
-[[customer]]
-klant_ean = "871685900000000011"
-[[link]]
-id = "lan"
-type = "tcp"
-host = "127.0.0.1"
-[[meter]]
-meter_ean = "871685900000000035"
-klant_ean = "871685900000000011"
-meter_type = "overdrachtspunt"
-link = "lan"
-unit_id = 1
-profile = "eastron-sdm630"
-[[meter]]
-meter_ean = "871685900000000028"
-klant_ean = "871685900000000011"
-meter_type = "bruto_productie"
-link = "lan"
-unit_id = 2
-profile = "eastron-sdm630"
-)",
-                                "forwarder.toml",
+    gw::test::SiteConfig site;
+    site.id = "site-0001";
+    site.db = "/unused.db";
+    site.mqtt_uri = "tcp://127.0.0.1:1883";
+    site.mqtt_extra = "reconnect_max_s = 1\nmax_inflight = " + std::to_string(max_inflight) + "\n";
+    site.links = {gw::test::LinkSpec{"lan", "tcp", 502}};
+    site.meters = {gw::test::MeterSpec{MA, "overdrachtspunt", "lan", 1},
+                   gw::test::MeterSpec{MB, "bruto_productie", "lan", 2}};
+    auto res = gw::parse_config(site.toml(), "forwarder.toml",
                                 [](std::string_view n) { return &gw::find_profile(n)->map; });
+    for (const auto& e : res.errors) MESSAGE(e.str());
     REQUIRE(res.config.has_value());
     return *res.config;
 }

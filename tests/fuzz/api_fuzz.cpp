@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -15,32 +16,6 @@
 
 namespace {
 
-const char* const k_config = R"(
-[gateway]
-id = "fuzz"
-trust_clock = true
-[storage]
-path = "/tmp/gw-fuzz.db"
-[api]
-listen = "127.0.0.1:0"
-tls_cert = "unused"
-tls_key = "unused"
-rate_limit_per_minute = 100000
-[[customer]]
-klant_ean = "871685900000000011"
-[[link]]
-id = "lan"
-type = "tcp"
-host = "127.0.0.1"
-[[meter]]
-meter_ean = "871685900000000035"
-klant_ean = "871685900000000011"
-meter_type = "overdrachtspunt"
-link = "lan"
-unit_id = 1
-profile = "eastron-sdm630"
-)";
-
 struct World {
     gw::Config cfg;
     gw::ManualClock clock{gw::SysMs{std::chrono::seconds{1'795'435'200}}};
@@ -49,9 +24,15 @@ struct World {
     std::string token;
 
     World() {
-        std::string path = "/tmp/gw-fuzz-" + std::to_string(::getpid()) + ".db";
-        std::string text = k_config;
-        text.replace(text.find("/tmp/gw-fuzz.db"), 15, path);
+        const std::string path = "/tmp/gw-fuzz-" + std::to_string(::getpid()) + ".db";
+        std::ifstream in(GW_TEST_DATA "/site.toml.in");
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        for (auto [key, value] : {std::pair{"@STORE@", path},
+                                  {"@PORT@", std::string("1")},
+                                  {"@DATA@", std::string(GW_TEST_DATA)},
+                                  {"@INTERVAL@", std::string("300")}})
+            for (auto at = text.find(key); at != std::string::npos; at = text.find(key))
+                text.replace(at, std::string_view(key).size(), value);
         auto res = gw::parse_config(text, "fuzz.toml", [](std::string_view n) {
             const auto* p = gw::find_profile(n);
             return p ? &p->map : nullptr;
