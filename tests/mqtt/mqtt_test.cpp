@@ -59,15 +59,24 @@ bool all_delivered(Site& site, Subscriber& sub, milliseconds timeout, long min =
         timeout);
 }
 
+/// A broker, a subscriber to it, the site, and its gateway forwarding to the broker.
+struct Running {
+    TempDir dir;
+    Broker broker{dir};
+    Subscriber sub{broker, dir};
+    Site site{dir};
+    std::unique_ptr<Process> gw;
+    Running() {
+        site.mqtt(broker);
+        gw = site.gateway();
+    }
+};
+
 }  // namespace
 
 TEST_CASE("every interval is delivered, and the retained status says online") {
-    TempDir dir;
-    Broker broker(dir);
-    Subscriber sub(broker, dir);
-    Site site(dir);
-    site.mqtt(broker);
-    auto gw = site.gateway();
+    Running r;
+    auto& [dir, broker, sub, site, gw] = r;
     CHECK(all_delivered(site, sub, seconds{15}, 2));
     CHECK(sub.saw("meters/site-0001/status online"));
     gw->kill_and_wait(SIGTERM);
@@ -76,12 +85,8 @@ TEST_CASE("every interval is delivered, and the retained status says online") {
 }
 
 TEST_CASE("a broker outage of several intervals loses nothing and the backlog goes oldest first") {
-    TempDir dir;
-    Broker broker(dir);
-    Subscriber sub(broker, dir);
-    Site site(dir);
-    site.mqtt(broker);
-    auto gw = site.gateway();
+    Running r;
+    auto& [dir, broker, sub, site, gw] = r;
     REQUIRE(all_delivered(site, sub, seconds{15}));
     broker.stop();
     REQUIRE(wait_until([&] { return site.pending() >= 3; },
@@ -103,12 +108,8 @@ TEST_CASE("a broker outage of several intervals loses nothing and the backlog go
 TEST_CASE(
     "a gateway killed with unacknowledged messages delivers them after restart and the last will "
     "says offline") {
-    TempDir dir;
-    Broker broker(dir);
-    Subscriber sub(broker, dir);
-    Site site(dir);
-    site.mqtt(broker);
-    auto gw = site.gateway();
+    Running r;
+    auto& [dir, broker, sub, site, gw] = r;
     REQUIRE(all_delivered(site, sub, seconds{15}));
     // The broker freezes: publishes go out, no PUBACK comes back.
     ::kill(broker.proc->pid(), SIGSTOP);
@@ -172,12 +173,8 @@ TEST_CASE("wrong credentials are reported, and intervals keep being stored and g
 }
 
 TEST_CASE("an acknowledged interval whose mark fails is not published again: the marks back off") {
-    TempDir dir;
-    Broker broker(dir);
-    Subscriber sub(broker, dir);
-    Site site(dir);
-    site.mqtt(broker);
-    auto gw = site.gateway();
+    Running r;
+    auto& [dir, broker, sub, site, gw] = r;
     REQUIRE(all_delivered(site, sub, seconds{15}));
     // The store refuses to record acknowledgements (as on a full disk), while intervals go on.
     sqlite3* h = nullptr;
