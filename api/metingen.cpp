@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "gw/core/quantity.hpp"
+#include "gw/core/resample.hpp"
 #include "gw/core/text.hpp"
 
 namespace gw {
@@ -55,71 +56,29 @@ http::Response Api::metingen(Ctx& ctx) {
     // Rows are (bucket, type) positions: offset and max_rows count positions, so pages are
     // stable and their union is the whole result.
     const auto ntypes = static_cast<std::int64_t>(types.size());
-    struct Bucket {
-        SysS end;
-        std::array<std::optional<double>, 5> v;
-        Quality q;
-    };
     std::vector<Bucket> buckets;
     bool more = false;
     // The store's "end > from": an interval (end - len >= start) <=> end >= start + len.
-    auto from_for = [&](int len_s) {
-        const SysMs first_end = w.start + seconds{len_s};
-        return time_point_cast<seconds>(first_end + milliseconds{999}) - seconds{1};
-    };
+    const SysMs first_end = w.start + seconds{interval_s};
+    const SysS from = time_point_cast<seconds>(first_end + milliseconds{999}) - seconds{1};
     const SysS to = time_point_cast<seconds>(w.end);
-    auto values_of = [](const IntervalRecord& r) {
-        return std::array<std::optional<double>, 5>{r.p_w, r.q_var, r.u1_v, r.u2_v, r.u3_v};
-    };
     const std::int64_t first_bucket = w.offset / ntypes;
     const std::int64_t want_buckets = (w.offset % ntypes + w.max_rows + ntypes - 1) / ntypes;
     if (bucket_s == interval_s) {
-        auto rows =
-            store_.intervals(w.meter, from_for(interval_s), to, first_bucket, want_buckets + 1);
+        auto rows = store_.intervals(w.meter, from, to, first_bucket, want_buckets + 1);
         if (!rows)
             return error(ctx, 503, "storage_unavailable",
                          "storage unavailable: " + rows.error().message);
-        for (const auto& r : *rows) buckets.push_back({r.end, values_of(r), r.quality});
+        for (const auto& r : *rows) buckets.push_back({r.end, values_of(r), r.quality, 1});
     } else {
         // Means of the parts; the window must hold the whole bucket.
-        const SysMs bucket_start_min = w.start;
         auto rows = store_.intervals(w.meter, time_point_cast<seconds>(w.start) - seconds{1}, to, 0,
                                      1'000'000);
         if (!rows)
             return error(ctx, 503, "storage_unavailable",
                          "storage unavailable: " + rows.error().message);
-        const int parts = bucket_s / interval_s;
-        std::vector<Bucket> all;
-        std::vector<std::array<double, 5>> sums;
-        std::vector<std::array<int, 5>> counts;
-        std::vector<int> present;
-        for (const auto& r : *rows) {
-            const auto e = r.end.time_since_epoch().count();
-            const SysS bend{seconds{((e + bucket_s - 1) / bucket_s) * bucket_s}};
-            if (SysMs{(bend - seconds{bucket_s}).time_since_epoch()} < bucket_start_min ||
-                bend > to)
-                continue;
-            if (all.empty() || all.back().end != bend) {
-                all.push_back({bend, {}, Quality::gemeten});
-                sums.push_back({});
-                counts.push_back({});
-                present.push_back(0);
-            }
-            const auto vals = values_of(r);
-            for (std::size_t i = 0; i < 5; ++i)
-                if (vals[i]) {
-                    sums.back()[i] += *vals[i];
-                    counts.back()[i] += 1;
-                }
-            if (r.quality == Quality::onvolledig) all.back().q = Quality::onvolledig;
-            present.back() += 1;
-        }
-        for (std::size_t b = 0; b < all.size(); ++b) {
-            if (present[b] < parts) all[b].q = Quality::onvolledig;
-            for (std::size_t i = 0; i < 5; ++i)
-                if (counts[b][i] > 0) all[b].v[i] = sums[b][i] / counts[b][i];
-        }
-        for (std::int64_t b = first_bucket;
+        const auto all = resample(*rows, interval_s, bucket_s, w.start, to);
+        for (auto b = first_bucket;
              b < static_cast<std::int64_t>(all.size()) && b < first_bucket + want_buckets + 1; ++b)
             buckets.push_back(all[static_cast<std::size_t>(b)]);
     }
@@ -148,14 +107,14 @@ http::Response Api::metingen(Ctx& ctx) {
         const std::string when = w.csv ? format_date(b.end) + "," + format_time_of_day(b.end)
                                        : "{\"datum\":\"" + format_date(b.end) + "\",\"tijd\":\"" +
                                              format_time_of_day(b.end);
-        const std::string_view quality = quality_name(b.q);
+        const std::string_view quality = quality_name(b.quality);
         for (Quantity qt : types) {
             if (pos >= end_pos) {
                 more = true;
                 break;
             }
             if (pos++ < w.offset) continue;
-            const auto& v = b.v[static_cast<std::size_t>(qt)];
+            const auto& v = b.values[static_cast<std::size_t>(qt)];
             if (!v) continue;
             if (!w.csv && !first) body += ',';
             first = false;
