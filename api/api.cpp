@@ -79,9 +79,15 @@ Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string 
             Authenticator::Limits{20, 5, seconds{60}, config.api.rate_limit_per_minute,
                                   seconds{config.api.token_lifetime_s}, seconds{900},
                                   options.hash_iterations}),
-      openapi_(api::openapi_document(version_)) {}
+      openapi_(api::openapi_document(version_, endpoints())) {}
 
 Api::~Api() = default;
+
+// Every error answer: the code, a message for people, and the correlation id of the log line.
+const api::Schema api::k_error_schema{
+    "Error",
+    R"({"type":"object","properties":{"error":{"type":"object","properties":{)"
+    R"("code":{"type":"string"},"message":{"type":"string"},"correlation_id":{"type":"string"}}}}})"};
 
 http::Response Api::error(Ctx& ctx, int status, const std::string& code,
                           const std::string& message) {
@@ -180,7 +186,7 @@ void Api::log_request(const Ctx& ctx, int status) {
 }
 
 std::variant<http::Response, Verification> Api::respond(const http::Request& request) {
-    Ctx ctx{request, {}, {}, {}, {}, false, std::nullopt};
+    Ctx ctx{request, {}, {}, {}, {}, false, std::nullopt, {}};
     // Echo a sane correlation id; otherwise make one, so every answer and log line has one.
     const auto& given = request.correlation_id;
     const bool sane = is_identifier(given, 64);
@@ -216,7 +222,7 @@ void Api::handle_async(const http::Request& request, Reply reply, const Post& po
     auto* job = std::get_if<Verification>(&out);
     if (job == nullptr) return reply(std::move(std::get<http::Response>(out)));
     if (pending_logins_ >= k_max_pending_logins) {
-        Ctx ctx{request, http::make_correlation_id(), {}, {}, {}, false, std::nullopt};
+        Ctx ctx{request, http::make_correlation_id(), {}, {}, {}, false, std::nullopt, {}};
         http::Response r = error(ctx, 429, "too_many_requests",
                                  "too many logins are being checked at once; try again in 1 s");
         r.set("Retry-After", "1");

@@ -2,7 +2,6 @@
 #include "params.hpp"
 
 #include <algorithm>
-#include <boost/json.hpp>
 
 #include "gw/core/json.hpp"
 #include "gw/core/text.hpp"
@@ -12,7 +11,40 @@ namespace gw {
 
 using namespace std::chrono;
 using namespace api;
-namespace json = boost::json;
+
+namespace {
+
+const std::vector<Param> k_meters_params{
+    {"klant_ean",
+     false,
+     true,
+     "ean",
+     "Expected customer EANs (repeat the parameter or separate with commas). Without it: every "
+     "customer you may see.",
+     {}},
+};
+
+const std::vector<Param> k_meter_path{
+    {"meter_ean", true, false, "ean", "The meter's EAN, 18 digits.", {}},
+};
+
+}  // namespace
+
+const OperationDoc api::k_meters_doc{
+    "getMeters",
+    "Call 1: available measurements per customer",
+    &k_meters_params,
+    nullptr,
+    "Meters",
+    false,
+    {{"Meters",
+      R"({"type":"object","properties":{"meters":{"type":"array","items":{"type":"object",)"
+      R"("properties":{"klant_ean":{"type":"string"},"meter_ean":{"type":"string"},)"
+      R"("meter_type":{"type":"string","enum":["bruto_productie","overdrachtspunt"]},)"
+      R"("datum_laatste_meting":{"type":"string","format":"date-time","nullable":true}}}},)"
+      R"("niet_beschikbaar":{"type":"array","items":{"type":"object","properties":{)"
+      R"("klant_ean":{"type":"string"},)"
+      R"("reden":{"type":"string","enum":["onbekend","geen_toestemming"]}}}}}})"}}};
 
 http::Response Api::meters(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, k_meters_params))
@@ -69,13 +101,21 @@ http::Response Api::meters(Ctx& ctx) {
     return r;
 }
 
-http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
+const OperationDoc api::k_meter_doc{
+    "getMeter", "Master data and state of one meter", nullptr, &k_meter_path, "Meter",
+    false,      {{"Meter", R"({"type":"object"})"}}};
+
+const char* api::link_state_name(const MeterLive& m) {
+    return !m.link_up ? "unknown" : *m.link_up ? "up" : "down";
+}
+
+http::Response Api::meter_details(Ctx& ctx) {
+    const std::string& ean_text = ctx.path_arg;
     if (auto bad = check_params(ctx.query, {})) return error(ctx, 400, "invalid_parameter", *bad);
     auto ean = Ean18::parse(ean_text);
     if (!ean)
-        return error(
-            ctx, 400, "invalid_parameter",
-            "meter_ean \"" + std::string(ean_text.substr(0, 32)) + "\": " + ean.error().message);
+        return error(ctx, 400, "invalid_parameter",
+                     "meter_ean \"" + ean_text.substr(0, 32) + "\": " + ean.error().message);
     ctx.audit.meter_ean = ean->to_string();
     const MeterConfig* m = config_.find_meter(*ean);
     if (m == nullptr)
@@ -95,54 +135,48 @@ http::Response Api::meter_details(Ctx& ctx, std::string_view ean_text) {
                      "storage unavailable: " + last.error().message);
     const LinkConfig* link = config_.find_link(m->link);
     const MeterProfile* profile = find_profile(m->profile);
-    json::object o{
-        {"meter_ean", m->meter_ean.str()},
-        {"klant_ean", m->klant_ean.str()},
-        {"meter_type", meter_type_name(m->type)},
-        {"merk", profile ? json::value(profile->make) : json::value(nullptr)},
-        {"model", profile ? json::value(profile->model) : json::value(nullptr)},
-        {"serienummer", nullptr},
-        {"profiel", m->profile},
-        {"spanning_modus", voltage_mode_name(m->voltage)},
-        {"methode", m->method == AveragingMethod::samples ? "samples" : "energy"},
-        {"teken",
-         m->sign == SignConvention::import_positive ? "import_positive" : "export_positive"},
-        {"ct_ratio", m->ct_ratio},
-        {"vt_ratio", m->vt_ratio},
-        {"poll_ms", m->poll_ms},
-        {"interval_s", config_.gateway.interval_s},
-        {"datum_laatste_meting", *last ? json::value(format_utc(**last)) : json::value(nullptr)},
+    auto maybe = [](const MeterProfile* p, std::string_view MeterProfile::*member) {
+        return p ? std::optional<std::string>(p->*member) : std::nullopt;
     };
+    JsonWriter o;
+    o.object().field("meter_ean", m->meter_ean.str()).field("klant_ean", m->klant_ean.str());
+    o.field("meter_type", meter_type_name(m->type));
+    o.field("merk", maybe(profile, &MeterProfile::make));
+    o.field("model", maybe(profile, &MeterProfile::model));
+    o.key("serienummer").null().field("profiel", m->profile);
+    o.field("spanning_modus", voltage_mode_name(m->voltage));
+    o.field("methode", m->method == AveragingMethod::samples ? "samples" : "energy");
+    o.field("teken",
+            m->sign == SignConvention::import_positive ? "import_positive" : "export_positive");
+    o.key("ct_ratio").number(m->ct_ratio).key("vt_ratio").number(m->vt_ratio);
+    o.key("poll_ms").integer(m->poll_ms).key("interval_s").integer(config_.gateway.interval_s);
+    o.key("datum_laatste_meting");
+    *last ? o.string(format_utc(**last)) : o.null();
     if (link) {
-        json::object l{{"id", link->id},
-                       {"type", link->type == LinkType::tcp ? "tcp" : "rtu"},
-                       {"unit_id", m->unit_id}};
-        if (link->type == LinkType::tcp) {
-            l["host"] = link->host;
-            l["port"] = link->port;
-        } else {
-            l["device"] = link->device;
-            l["baud"] = link->baud;
-        }
-        o["modbus"] = l;
+        o.key("modbus").object().field("id", link->id);
+        o.field("type", link->type == LinkType::tcp ? "tcp" : "rtu")
+            .key("unit_id")
+            .integer(m->unit_id);
+        if (link->type == LinkType::tcp)
+            o.field("host", link->host).key("port").integer(static_cast<int>(link->port));
+        else
+            o.field("device", link->device).key("baud").integer(link->baud);
+        o.end();
     }
     if (live_) {
         for (const auto& ml : live_().meters) {
             if (ml.meter_ean != m->meter_ean.str()) continue;
-            o["link_state"] = !ml.link_up ? "unknown" : *ml.link_up ? "up" : "down";
-            o["laatste_succesvolle_lezing"] = ml.last_success
-                                                  ? json::value(format_utc_ms(*ml.last_success))
-                                                  : json::value(nullptr);
-            o["laatste_fout"] = ml.last_error ? json::value(*ml.last_error) : json::value(nullptr);
-            json::object c;
-            for (const auto& [k, v] : ml.counters) c[k] = v;
-            o["fouttellers"] = c;
+            o.field("link_state", link_state_name(ml)).key("laatste_succesvolle_lezing");
+            ml.last_success ? o.string(format_utc_ms(*ml.last_success)) : o.null();
+            o.field("laatste_fout", ml.last_error).key("fouttellers").object();
+            for (const auto& [k, v] : ml.counters) o.key(k).integer(v);
+            o.end();
         }
     }
     ctx.audit.rows = 1;
     http::Response r;
     r.no_store = true;
-    r.body = json::serialize(o);
+    r.body = std::move(o.end()).take();
     return r;
 }
 

@@ -23,8 +23,24 @@ std::string kwh(double wh) {
 
 }  // namespace
 
+const OperationDoc api::k_meterstanden_doc{
+    "getMeterstanden",
+    "Energy register readings at interval ends",
+    &window_params(),
+    nullptr,
+    "Meterstanden",
+    true,
+    {{"Meterstanden",
+      R"({"type":"object","properties":{"meterstanden":{"type":"array","items":{"type":"object",)"
+      R"("properties":{"datum":{"type":"string"},"tijd":{"type":"string"},)"
+      R"("klant_ean":{"type":"string"},"meter_ean":{"type":"string"},)"
+      R"("register":{"type":"string","enum":["actief_levering","actief_teruglevering",)"
+      R"("blind_levering","blind_teruglevering"]},"waarde":{"type":"number"},)"
+      R"("eenheid":{"type":"string","enum":["kWh","kVArh"]}}}},)"
+      R"("next":{"type":"string","nullable":true}}})"}}};
+
 http::Response Api::meterstanden(Ctx& ctx) {
-    if (auto bad = check_params(ctx.query, k_meterstanden_params))
+    if (auto bad = check_params(ctx.query, window_params()))
         return error(ctx, 400, "invalid_parameter", *bad);
     Window w;
     if (auto bad = parse_window(ctx.query, config_, clock_, w))

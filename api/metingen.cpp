@@ -12,6 +12,47 @@ namespace gw {
 using namespace std::chrono;
 using namespace api;
 
+namespace {
+
+std::vector<Param> metingen_params() {
+    auto p = window_params();
+    p.push_back(
+        {"meting_type",
+         false,
+         true,
+         "enum",
+         "Only these quantities (repeatable or comma-separated).",
+         {"actief_vermogen", "blind_vermogen", "spanning_L1", "spanning_L2", "spanning_L3"}});
+    p.push_back({"resolutie",
+                 false,
+                 false,
+                 "enum",
+                 "5min, 15min or 60min: means of the stored interval values, quality the worst of "
+                 "its parts (a missing part makes it onvolledig). Default: the gateway's interval "
+                 "(5 minutes in production).",
+                 {"5min", "15min", "60min"}});
+    return p;
+}
+
+const std::vector<Param> k_metingen_params = metingen_params();
+
+}  // namespace
+
+const OperationDoc api::k_metingen_doc{
+    "getMetingen",
+    "Call 2: 5-minute measurements of one meter in a window",
+    &k_metingen_params,
+    nullptr,
+    "Metingen",
+    true,
+    {{"Metingen",
+      R"({"type":"object","properties":{"metingen":{"type":"array","items":{"type":"object",)"
+      R"("properties":{"datum":{"type":"string","format":"date"},"tijd":{"type":"string"},)"
+      R"("klant_ean":{"type":"string"},"meter_ean":{"type":"string"},"waarde":{"type":"number"},)"
+      R"("meting_type":{"type":"string"},"waarde_type":{"type":"string","enum":["kW","kVAr","V"]},)"
+      R"("kwaliteit":{"type":"string","enum":["gemeten","onvolledig"]}}}},)"
+      R"("next":{"type":"string","nullable":true}}})"}}};
+
 http::Response Api::metingen(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, k_metingen_params))
         return error(ctx, 400, "invalid_parameter", *bad);

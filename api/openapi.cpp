@@ -1,191 +1,127 @@
-// The OpenAPI document, generated from the parameter tables the handlers validate with.
-#include <boost/json.hpp>
+// The OpenAPI document, assembled from the routing table: each endpoint's OperationDoc (next to
+// its handler) and the parameter tables the handlers validate with.
+#include <cctype>
+#include <set>
 
+#include "gw/core/json.hpp"
 #include "params.hpp"
 
 namespace gw::api {
 
-namespace json = boost::json;
+namespace {
 
-std::string openapi_document(const std::string& version) {
-    json::object paths;
-    auto params_json = [](const std::vector<Param>& ps) {
-        json::array arr;
-        for (const auto& p : ps) {
-            json::object schema;
-            if (std::string_view(p.type) == "integer") {
-                schema["type"] = "integer";
-                schema["minimum"] = std::string_view(p.name) == "max_rows" ? 1 : 0;
-                if (std::string_view(p.name) == "max_rows") schema["maximum"] = Api::k_max_page;
-            } else if (std::string_view(p.type) == "enum") {
-                schema["type"] = "string";
-                json::array e;
-                for (const char* v : p.values) e.emplace_back(v);
-                schema["enum"] = e;
-            } else if (std::string_view(p.type) == "ean") {
-                schema["type"] = "string";
-                schema["pattern"] = "^[0-9]{18}$";
-            } else {
-                schema["type"] = "string";
-                schema["format"] = "date-time";
-            }
-            if (p.repeatable) schema = json::object{{"type", "array"}, {"items", schema}};
-            json::object o{{"name", p.name},
-                           {"in", "query"},
-                           {"required", p.required},
-                           {"description", p.description},
-                           {"schema", schema}};
-            if (p.repeatable) {
-                o["style"] = "form";
-                o["explode"] = true;
-            }
-            arr.push_back(o);
+void parameter_schema(JsonWriter& w, const Param& p) {
+    const std::string_view type = p.type;
+    if (p.repeatable) w.object().field("type", "array").key("items");
+    w.object();
+    if (type == "integer") {
+        const bool page = std::string_view(p.name) == "max_rows";
+        w.field("type", "integer").key("minimum").integer(page ? 1 : 0);
+        if (page) w.key("maximum").integer(Api::k_max_page);
+    } else if (type == "enum") {
+        w.field("type", "string").key("enum").array();
+        for (const char* v : p.values) w.string(v);
+        w.end();
+    } else if (type == "ean") {
+        w.field("type", "string").field("pattern", "^[0-9]{18}$");
+    } else {
+        w.field("type", "string").field("format", "date-time");
+    }
+    w.end();
+    if (p.repeatable) w.end();
+}
+
+void parameters(JsonWriter& w, const std::vector<Param>* ps, const char* in) {
+    if (ps == nullptr) return;
+    for (const auto& p : *ps) {
+        w.object().field("name", p.name).field("in", in);
+        w.key("required").boolean(p.required).field("description", p.description).key("schema");
+        parameter_schema(w, p);
+        if (p.repeatable) w.field("style", "form").key("explode").boolean(true);
+        w.end();
+    }
+}
+
+void json_content(JsonWriter& w, const char* schema) {
+    w.key("application/json").object().key("schema").object();
+    w.field("$ref", std::string("#/components/schemas/") + schema).end().end();
+}
+
+void operation(JsonWriter& w, const Api::Endpoint& e) {
+    const OperationDoc& d = *e.doc;
+    w.object().field("operationId", d.operation_id).field("summary", d.summary);
+    w.key("parameters").array();
+    parameters(w, d.path, "path");
+    parameters(w, d.query, "query");
+    w.end();
+    w.key("responses").object();
+    w.key("200").object().field("description", "OK").key("content").object();
+    json_content(w, d.body);
+    if (d.csv)
+        w.key("text/csv").object().key("schema").object().field("type", "string").end().end();
+    w.end().end();
+    for (const char* code :
+         {"400", "401", "403", "404", "405", "413", "414", "429", "431", "503"}) {
+        w.key(code).object().field("description", "error").key("content").object();
+        json_content(w, k_error_schema.name);
+        w.end().end();
+    }
+    w.end();
+    if (e.access == Access::open) w.key("security").array().end();
+    w.end();
+}
+
+}  // namespace
+
+std::string openapi_document(const std::string& version,
+                             const std::vector<Api::Endpoint>& endpoints) {
+    JsonWriter w;
+    w.object().field("openapi", "3.0.3");
+    w.key("info").object().field("title", "meter-gateway pull API").field("version", version);
+    w.field("description",
+            "Liander Dynamisch Terugleveren: 5-minute net active/reactive power (kW, kVAr, whole "
+            "numbers, + import / - export) and voltage per phase (V, one decimal), UTC.");
+    w.end();
+    w.key("servers").array().object().field("url", "/").end().end();
+    w.key("security").array();
+    w.object().key("basic").array().end().end();
+    w.object().key("bearer").array().end().end();
+    w.end();
+
+    // Operations grouped by path, in the table's order.
+    w.key("paths").object();
+    std::set<std::string> done;
+    for (const auto& e : endpoints) {
+        if (!done.insert(e.path).second) continue;
+        w.key(e.path).object();
+        for (const auto& same : endpoints) {
+            if (std::string_view(same.path) != e.path) continue;
+            std::string method = same.method;
+            for (auto& c : method)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            w.key(method);
+            operation(w, same);
         }
-        return arr;
+        w.end();
+    }
+    w.end();
+
+    w.key("components").object();
+    w.key("securitySchemes").object();
+    w.key("basic").object().field("type", "http").field("scheme", "basic").end();
+    w.key("bearer").object().field("type", "http").field("scheme", "bearer").end();
+    w.end();
+    w.key("schemas").object();
+    std::set<std::string> named;
+    auto schema = [&](const Schema& s) {
+        if (named.insert(s.name).second) w.key(s.name).raw(s.json);
     };
-    auto errors = [](json::object responses) {
-        for (const char* code :
-             {"400", "401", "403", "404", "405", "413", "414", "429", "431", "503"})
-            if (!responses.contains(code))
-                responses[code] =
-                    json::object{{"description", "error"},
-                                 {"content",
-                                  {{"application/json",
-                                    {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
-        return responses;
-    };
-    auto op = [&](const char* summary, const std::vector<Param>& ps, const char* schema,
-                  bool secured, const char* extra_type = nullptr) {
-        json::object content{
-            {"application/json",
-             {{"schema", {{"$ref", std::string("#/components/schemas/") + schema}}}}}};
-        if (extra_type) content[extra_type] = json::object{{"schema", {{"type", "string"}}}};
-        json::object o{
-            {"summary", summary},
-            {"parameters", params_json(ps)},
-            {"responses", errors({{"200", {{"description", "OK"}, {"content", content}}}})}};
-        if (!secured) o["security"] = json::array{};
-        return o;
-    };
-    paths["/healthz"] = {
-        {"get", op("Liveness, without authentication and without data", {}, "Health", false)}};
-    paths["/api/v1/openapi.json"] = {{"get", op("This document", {}, "Any", false)}};
-    paths["/api/v1/token"] = {
-        {"post", op("A bearer token for Basic credentials", {}, "Token", true)}};
-    paths["/api/v1/meters"] = {{"get", op("Call 1: available measurements per customer",
-                                          k_meters_params, "Meters", true)}};
-    paths["/api/v1/meters/{meter_ean}"] = {
-        {"get", op("Master data and state of one meter", {}, "Meter", true)},
-        {"parameters",
-         json::array{{{"name", "meter_ean"},
-                      {"in", "path"},
-                      {"required", true},
-                      {"schema", {{"type", "string"}, {"pattern", "^[0-9]{18}$"}}}}}}};
-    paths["/api/v1/metingen"] = {
-        {"get", op("Call 2: 5-minute measurements of one meter in a window", k_metingen_params,
-                   "Metingen", true, "text/csv")}};
-    paths["/api/v1/meterstanden"] = {
-        {"get", op("Energy register readings at interval ends", k_meterstanden_params,
-                   "Meterstanden", true, "text/csv")}};
-    paths["/api/v1/status"] = {{"get", op("Gateway health", {}, "Status", true)}};
-    json::object schemas{
-        {"Any", {{"type", "object"}}},
-        {"Health", {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}}},
-        {"Token",
-         {{"type", "object"},
-          {"properties",
-           {{"access_token", {{"type", "string"}}},
-            {"token_type", {{"type", "string"}}},
-            {"expires_in", {{"type", "integer"}}}}}}},
-        {"Error",
-         {{"type", "object"},
-          {"properties",
-           {{"error",
-             {{"type", "object"},
-              {"properties",
-               {{"code", {{"type", "string"}}},
-                {"message", {{"type", "string"}}},
-                {"correlation_id", {{"type", "string"}}}}}}}}}}},
-        {"Meters",
-         {{"type", "object"},
-          {"properties",
-           {{"meters",
-             {{"type", "array"},
-              {"items",
-               {{"type", "object"},
-                {"properties",
-                 {{"klant_ean", {{"type", "string"}}},
-                  {"meter_ean", {{"type", "string"}}},
-                  {"meter_type",
-                   {{"type", "string"}, {"enum", {"bruto_productie", "overdrachtspunt"}}}},
-                  {"datum_laatste_meting",
-                   {{"type", "string"}, {"format", "date-time"}, {"nullable", true}}}}}}}}},
-            {"niet_beschikbaar",
-             {{"type", "array"},
-              {"items",
-               {{"type", "object"},
-                {"properties",
-                 {{"klant_ean", {{"type", "string"}}},
-                  {"reden",
-                   {{"type", "string"}, {"enum", {"onbekend", "geen_toestemming"}}}}}}}}}}}}}},
-        {"Metingen",
-         {{"type", "object"},
-          {"properties",
-           {{"metingen",
-             {{"type", "array"},
-              {"items",
-               {{"type", "object"},
-                {"properties",
-                 {{"datum", {{"type", "string"}, {"format", "date"}}},
-                  {"tijd", {{"type", "string"}}},
-                  {"klant_ean", {{"type", "string"}}},
-                  {"meter_ean", {{"type", "string"}}},
-                  {"waarde", {{"type", "number"}}},
-                  {"meting_type", {{"type", "string"}}},
-                  {"waarde_type", {{"type", "string"}, {"enum", {"kW", "kVAr", "V"}}}},
-                  {"kwaliteit", {{"type", "string"}, {"enum", {"gemeten", "onvolledig"}}}}}}}}}},
-            {"next", {{"type", "string"}, {"nullable", true}}}}}}},
-        {"Meterstanden",
-         {{"type", "object"},
-          {"properties",
-           {{"meterstanden",
-             {{"type", "array"},
-              {"items",
-               {{"type", "object"},
-                {"properties",
-                 {{"datum", {{"type", "string"}}},
-                  {"tijd", {{"type", "string"}}},
-                  {"klant_ean", {{"type", "string"}}},
-                  {"meter_ean", {{"type", "string"}}},
-                  {"register",
-                   {{"type", "string"},
-                    {"enum",
-                     {"actief_levering", "actief_teruglevering", "blind_levering",
-                      "blind_teruglevering"}}}},
-                  {"waarde", {{"type", "number"}}},
-                  {"eenheid", {{"type", "string"}, {"enum", {"kWh", "kVArh"}}}}}}}}}},
-            {"next", {{"type", "string"}, {"nullable", true}}}}}}},
-        {"Meter", {{"type", "object"}}},
-        {"Status", {{"type", "object"}}},
-    };
-    json::object doc{
-        {"openapi", "3.0.3"},
-        {"info",
-         {{"title", "meter-gateway pull API"},
-          {"version", version},
-          {"description",
-           "Liander Dynamisch Terugleveren: 5-minute net active/reactive power (kW, kVAr, whole "
-           "numbers, + import / - export) and voltage per phase (V, one decimal), UTC."}}},
-        {"servers", json::array{{{"url", "/"}}}},
-        {"security", json::array{{{"basic", json::array{}}}, {{"bearer", json::array{}}}}},
-        {"paths", paths},
-        {"components",
-         {{"securitySchemes",
-           {{"basic", {{"type", "http"}, {"scheme", "basic"}}},
-            {"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
-          {"schemas", schemas}}},
-    };
-    return json::serialize(doc);
+    schema(k_error_schema);
+    for (const auto& e : endpoints)
+        for (const auto& s : e.doc->schemas) schema(s);
+    w.end().end();
+    w.end();
+    return std::move(w).take();
 }
 
 }  // namespace gw::api

@@ -11,75 +11,40 @@ namespace gw::api {
 
 using namespace std::chrono;
 
-const std::vector<Param> k_meters_params{
-    {"klant_ean",
-     false,
-     true,
-     "ean",
-     "Expected customer EANs (repeat the parameter or separate with commas). Without it: every "
-     "customer you may see.",
-     {}},
-};
-
-namespace {
-
-const std::vector<Param> k_window_params{
-    {"klant_ean",
-     true,
-     false,
-     "ean",
-     "Customer (connection) EAN, 18 digits with a valid GS1 check digit.",
-     {}},
-    {"meter_ean", true, false, "ean", "Meter EAN; must belong to klant_ean.", {}},
-    {"start_tijd",
-     true,
-     false,
-     "time",
-     "Window start, ISO 8601 with Z or an offset. An interval is returned when start_tijd <= tijd "
-     "- interval; "
-     "pass the previous datum_laatste_meting to get exactly what is new.",
-     {}},
-    {"eind_tijd",
-     false,
-     false,
-     "time",
-     "Window end (inclusive for tijd), ISO 8601 with Z or an offset. Default: now.",
-     {}},
-    {"offset", false, false, "integer", "Rows to skip (paging). Default 0.", {}},
-    {"max_rows", false, false, "integer", "Page size, 1..10000. Default 10000.", {}},
-    {"formaat",
-     false,
-     false,
-     "enum",
-     "json (default) or csv. CSV pages carry the next page in a Link header.",
-     {"json", "csv"}},
-};
-
-std::vector<Param> metingen_params() {
-    auto p = k_window_params;
-    p.push_back(
-        {"meting_type",
-         false,
+const std::vector<Param>& window_params() {
+    static const std::vector<Param> table{
+        {"klant_ean",
          true,
+         false,
+         "ean",
+         "Customer (connection) EAN, 18 digits with a valid GS1 check digit.",
+         {}},
+        {"meter_ean", true, false, "ean", "Meter EAN; must belong to klant_ean.", {}},
+        {"start_tijd",
+         true,
+         false,
+         "time",
+         "Window start, ISO 8601 with Z or an offset. An interval is returned when "
+         "start_tijd <= tijd - interval; pass the previous datum_laatste_meting to get exactly "
+         "what is new.",
+         {}},
+        {"eind_tijd",
+         false,
+         false,
+         "time",
+         "Window end (inclusive for tijd), ISO 8601 with Z or an offset. Default: now.",
+         {}},
+        {"offset", false, false, "integer", "Rows to skip (paging). Default 0.", {}},
+        {"max_rows", false, false, "integer", "Page size, 1..10000. Default 10000.", {}},
+        {"formaat",
+         false,
+         false,
          "enum",
-         "Only these quantities (repeatable or comma-separated).",
-         {"actief_vermogen", "blind_vermogen", "spanning_L1", "spanning_L2", "spanning_L3"}});
-    p.push_back({"resolutie",
-                 false,
-                 false,
-                 "enum",
-                 "5min, 15min or 60min: means of the stored interval values, quality the worst of "
-                 "its parts "
-                 "(a missing part makes it onvolledig). Default: the gateway's interval (5 minutes "
-                 "in production).",
-                 {"5min", "15min", "60min"}});
-    return p;
+         "json (default) or csv. CSV pages carry the next page in a Link header.",
+         {"json", "csv"}},
+    };
+    return table;
 }
-
-}  // namespace
-
-const std::vector<Param> k_metingen_params = metingen_params();
-const std::vector<Param> k_meterstanden_params = k_window_params;
 
 std::optional<std::string> check_params(const http::Query& q, const std::vector<Param>& table) {
     std::set<std::string> seen;

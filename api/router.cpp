@@ -1,4 +1,6 @@
-// The routes: which path takes which method, which need a login, and who handles them.
+// The routing table: which path takes which method, who may call it, which member handles it,
+// and where its OpenAPI description is (next to the handler). Adding an endpoint is a handler,
+// its OperationDoc and a row here.
 #include "params.hpp"
 
 namespace gw {
@@ -6,58 +8,106 @@ namespace gw {
 using namespace std::chrono;
 using namespace api;
 
+const std::vector<Api::Endpoint>& Api::endpoints() {
+    static const std::vector<Endpoint> table{
+        {"/healthz", "GET", Access::open, &Api::healthz, &k_healthz_doc},
+        {"/api/v1/openapi.json", "GET", Access::open, &Api::openapi_json, &k_openapi_doc},
+        {"/api/v1/token", "POST", Access::login, &Api::token, &k_token_doc},
+        {"/api/v1/meters", "GET", Access::data, &Api::meters, &k_meters_doc},
+        {"/api/v1/meters/{meter_ean}", "GET", Access::data, &Api::meter_details, &k_meter_doc},
+        {"/api/v1/metingen", "GET", Access::data, &Api::metingen, &k_metingen_doc},
+        {"/api/v1/meterstanden", "GET", Access::data, &Api::meterstanden, &k_meterstanden_doc},
+        {"/api/v1/status", "GET", Access::login, &Api::status, &k_status_doc},
+    };
+    return table;
+}
+
+namespace {
+
+/// Whether `path` fits the route's `pattern`, segment by segment; a {name} segment takes any
+/// non-empty segment, which goes to `arg`.
+bool matches(std::string_view pattern, std::string_view path, std::string& arg) {
+    while (!pattern.empty() && !path.empty()) {
+        const auto p_end = pattern.find('/', 1), s_end = path.find('/', 1);
+        const auto p_seg = pattern.substr(0, p_end), s_seg = path.substr(0, s_end);
+        if (p_seg.size() > 2 && p_seg[1] == '{') {
+            if (s_seg.size() < 2) return false;
+            arg = std::string(s_seg.substr(1));
+        } else if (p_seg != s_seg) {
+            return false;
+        }
+        pattern.remove_prefix(p_seg.size());
+        path.remove_prefix(s_seg.size());
+    }
+    return pattern.empty() && path.empty();
+}
+
+}  // namespace
+
 http::Response Api::route(Ctx& ctx) {
     const std::string_view path = http::path_of(ctx.req.target);
-    std::string why;
-    auto q = http::parse_query(http::query_of(ctx.req.target), why);
     const std::string& m = ctx.req.method;
-    auto only = [&](const char* allowed) -> std::optional<http::Response> {
-        if (m == allowed || (std::string_view(allowed) == "GET" && m == "HEAD"))
-            return std::nullopt;
-        auto r = error(ctx, 405, "method_not_allowed",
-                       "use " + std::string(allowed) + " on " + std::string(path));
-        r.set("Allow", allowed);
-        return r;
-    };
-    struct Route {
-        std::string_view path;
-        const char* method;
-    };
-    static const Route routes[] = {{"/healthz", "GET"},         {"/api/v1/openapi.json", "GET"},
-                                   {"/api/v1/token", "POST"},   {"/api/v1/meters", "GET"},
-                                   {"/api/v1/metingen", "GET"}, {"/api/v1/meterstanden", "GET"},
-                                   {"/api/v1/status", "GET"}};
-    const Route* found = nullptr;
-    for (const auto& r : routes)
-        if (path == r.path) found = &r;
-    const bool meter_path = path.rfind("/api/v1/meters/", 0) == 0 && path.size() > 15;
-    if (found == nullptr && !meter_path)
+    const Endpoint* found = nullptr;
+    std::string allowed;
+    for (const auto& e : endpoints()) {
+        std::string arg;
+        if (!matches(e.path, path, arg)) continue;
+        if (m == e.method || (std::string_view(e.method) == "GET" && m == "HEAD")) {
+            found = &e;
+            ctx.path_arg = std::move(arg);
+            break;
+        }
+        allowed += (allowed.empty() ? "" : ", ") + std::string(e.method);
+    }
+    if (found == nullptr && allowed.empty())
         return error(ctx, 404, "not_found",
                      "no such endpoint: " + std::string(path.substr(0, 100)) +
                          " (see /api/v1/openapi.json)");
-    if (auto bad = only(found ? found->method : "GET")) return *bad;
+    if (found == nullptr) {
+        auto r = error(ctx, 405, "method_not_allowed",
+                       "use " + allowed + " on " + std::string(path.substr(0, 100)));
+        r.set("Allow", allowed);
+        return r;
+    }
+    if (found->access == Access::open) return (this->*found->handler)(ctx);
 
-    if (path == "/healthz") {
-        http::Response r;
-        r.body = "{\"status\":\"ok\"}";
-        return r;
-    }
-    if (path == "/api/v1/openapi.json") {
-        http::Response r;
-        r.body = openapi_;
-        return r;
-    }
-    const bool data = path == "/api/v1/meters" || path == "/api/v1/metingen" ||
-                      path == "/api/v1/meterstanden" || meter_path;
-    if (auto denied = authorize(ctx, data)) return *denied;
+    std::string why;
+    auto q = http::parse_query(http::query_of(ctx.req.target), why);
+    if (auto denied = authorize(ctx, found->access == Access::data)) return *denied;
     if (!q) return error(ctx, 400, "invalid_parameter", why);
     ctx.query = std::move(*q);
-    if (path == "/api/v1/token") return token(ctx);
-    if (path == "/api/v1/status") return status(ctx);
-    if (path == "/api/v1/meters") return meters(ctx);
-    if (path == "/api/v1/metingen") return metingen(ctx);
-    if (path == "/api/v1/meterstanden") return meterstanden(ctx);
-    return meter_details(ctx, path.substr(15));
+    return (this->*found->handler)(ctx);
+}
+
+// GET /healthz: liveness, without credentials and without data.
+const OperationDoc api::k_healthz_doc{
+    "getHealth",
+    "Liveness, without authentication and without data",
+    nullptr,
+    nullptr,
+    "Health",
+    false,
+    {{"Health", R"({"type":"object","properties":{"status":{"type":"string"}}})"}}};
+
+http::Response Api::healthz(Ctx&) {
+    http::Response r;
+    r.body = "{\"status\":\"ok\"}";
+    return r;
+}
+
+// GET /api/v1/openapi.json: this table as an OpenAPI document.
+const OperationDoc api::k_openapi_doc{"getOpenApi",
+                                      "This document",
+                                      nullptr,
+                                      nullptr,
+                                      "Any",
+                                      false,
+                                      {{"Any", R"({"type":"object"})"}}};
+
+http::Response Api::openapi_json(Ctx&) {
+    http::Response r;
+    r.body = openapi_;
+    return r;
 }
 
 }  // namespace gw

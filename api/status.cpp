@@ -1,18 +1,26 @@
 // Gateway health: version, uptime, clock, meters, MQTT, storage and the TLS certificate.
-#include <boost/json.hpp>
-
 #include "params.hpp"
+
+#include "gw/core/json.hpp"
 
 namespace gw {
 
 using namespace std::chrono;
 using namespace api;
-namespace json = boost::json;
+
+const OperationDoc api::k_status_doc{"getStatus",
+                                     "Gateway health",
+                                     nullptr,
+                                     nullptr,
+                                     "Status",
+                                     false,
+                                     {{"Status", R"({"type":"object"})"}}};
 
 namespace {
 
-json::value opt_time(const std::optional<SysS>& t) {
-    return t ? json::value(format_utc(*t)) : json::value(nullptr);
+void opt_time(JsonWriter& w, std::string_view key, const std::optional<SysS>& t) {
+    w.key(key);
+    t ? w.string(format_utc(*t)) : w.null();
 }
 
 }  // namespace
@@ -21,13 +29,14 @@ http::Response Api::status(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, {})) return error(ctx, 400, "invalid_parameter", *bad);
     const SysMs now = clock_.utc_now();
     GatewayLive live = live_ ? live_() : GatewayLive{now};
-    json::object o{{"version", version_},
-                   {"gateway_id", config_.gateway.id},
-                   {"interval_s", config_.gateway.interval_s},
-                   {"now", format_utc_ms(now)}};
-    o["started_at"] = format_utc_ms(live.started_at);
-    o["uptime_s"] = duration_cast<seconds>(now - live.started_at).count();
-    o["clock"] = json::object{{"trusted", live.clock_trusted}, {"status", live.clock_status}};
+    JsonWriter o;
+    o.object().field("version", version_).field("gateway_id", config_.gateway.id);
+    o.key("interval_s").integer(config_.gateway.interval_s).field("now", format_utc_ms(now));
+    o.field("started_at", format_utc_ms(live.started_at));
+    o.key("uptime_s")
+        .integer(static_cast<std::int64_t>(duration_cast<seconds>(now - live.started_at).count()));
+    o.key("clock").object().key("trusted").boolean(live.clock_trusted);
+    o.field("status", live.clock_status).end();
 
     // A reader sees only the meters of customers whose consent it holds.
     auto visible = [&](const std::string& meter_ean) -> Result<bool> {
@@ -37,27 +46,21 @@ http::Response Api::status(Ctx& ctx) {
         if (m == nullptr) return false;
         return store_.consent_active(m->klant_ean);
     };
-    json::array meters;
+    o.key("meters").array();
     for (const auto& m : live.meters) {
         auto ok = visible(m.meter_ean);
         if (!ok)
             return error(ctx, 503, "storage_unavailable",
                          "storage unavailable: " + ok.error().message);
         if (!*ok) continue;
-        json::object mo{
-            {"meter_ean", m.meter_ean},
-            {"link_state", !m.link_up   ? "unknown"
-                           : *m.link_up ? "up"
-                                        : "down"},
-            {"last_success",
-             m.last_success ? json::value(format_utc_ms(*m.last_success)) : json::value(nullptr)},
-            {"last_error", m.last_error ? json::value(*m.last_error) : json::value(nullptr)}};
-        json::object c;
-        for (const auto& [k, v] : m.counters) c[k] = v;
-        mo["counters"] = c;
-        meters.push_back(mo);
+        o.object().field("meter_ean", m.meter_ean).field("link_state", link_state_name(m));
+        o.key("last_success");
+        m.last_success ? o.string(format_utc_ms(*m.last_success)) : o.null();
+        o.field("last_error", m.last_error).key("counters").object();
+        for (const auto& [k, v] : m.counters) o.key(k).integer(v);
+        o.end().end();
     }
-    o["meters"] = meters;
+    o.end();
 
     // Storage: the store's figures when it can be read; why intervals are held when it cannot
     // be written. The status answers either way.
@@ -67,43 +70,47 @@ http::Response Api::status(Ctx& ctx) {
         state = "unavailable";
         why = st.error().message;
     }
-    json::object storage{{"state", state},
-                         {"error", why.empty() ? json::value(nullptr) : json::value(why)},
-                         {"uncommitted_in_memory", live.pending_commits},
-                         {"uncommitted_limit", live.pending_limit},
-                         {"uncommitted_dropped", live.pending_dropped}};
+    o.key("mqtt").object().key("enabled").boolean(config_.mqtt.enabled);
+    o.field("state", live.mqtt_state).key("backlog");
+    st ? o.integer(static_cast<std::int64_t>(st->pending_forward)) : o.null();
+    if (st)
+        opt_time(o, "oldest_unsent", st->oldest_pending);
+    else
+        o.key("oldest_unsent").null();
+    o.end();
+    o.key("storage").object().field("state", state);
+    o.field("error", why.empty() ? std::nullopt : std::optional<std::string>(why));
+    o.key("uncommitted_in_memory").integer(static_cast<std::uint64_t>(live.pending_commits));
+    o.key("uncommitted_limit").integer(static_cast<std::uint64_t>(live.pending_limit));
+    o.key("uncommitted_dropped").integer(live.pending_dropped);
     if (st) {
-        storage["bytes"] = st->file_bytes;
-        storage["wal_bytes"] = st->wal_bytes;
-        storage["schema_version"] = st->schema_version;
-        storage["intervals"] = st->intervals;
-        storage["oldest_interval"] = opt_time(st->oldest_interval);
-        storage["newest_interval"] = opt_time(st->newest_interval);
+        o.key("bytes").integer(static_cast<std::int64_t>(st->file_bytes));
+        o.key("wal_bytes").integer(static_cast<std::int64_t>(st->wal_bytes));
+        o.key("schema_version").integer(static_cast<std::int64_t>(st->schema_version));
+        o.key("intervals").integer(static_cast<std::int64_t>(st->intervals));
+        opt_time(o, "oldest_interval", st->oldest_interval);
+        opt_time(o, "newest_interval", st->newest_interval);
     }
-    o["mqtt"] =
-        json::object{{"enabled", config_.mqtt.enabled},
-                     {"state", live.mqtt_state},
-                     {"backlog", st ? json::value(st->pending_forward) : json::value(nullptr)},
-                     {"oldest_unsent", st ? opt_time(st->oldest_pending) : json::value(nullptr)}};
-    o["storage"] = storage;
+    o.end();
 
     if (live.tls_not_after) {
         const auto days_left = duration_cast<hours>(*live.tls_not_after - now).count() / 24;
-        json::object tls{{"certificate", live.tls_certificate},
-                         {"not_after", format_utc(*live.tls_not_after)},
-                         {"days_left", days_left}};
-        tls["warning"] =
-            *live.tls_not_after <= now
-                ? json::value(
-                      "the certificate has expired: clients that check it refuse to connect")
-            : days_left <= 30
-                ? json::value("the certificate expires within 30 days: install a new one")
-                : json::value(nullptr);
-        o["tls"] = tls;
+        o.key("tls").object().field("certificate", live.tls_certificate);
+        o.field("not_after", format_utc(*live.tls_not_after))
+            .key("days_left")
+            .integer(static_cast<std::int64_t>(days_left));
+        o.key("warning");
+        if (*live.tls_not_after <= now)
+            o.string("the certificate has expired: clients that check it refuse to connect");
+        else if (days_left <= 30)
+            o.string("the certificate expires within 30 days: install a new one");
+        else
+            o.null();
+        o.end();
     }
     http::Response r;
     r.no_store = true;
-    r.body = json::serialize(o);
+    r.body = std::move(o.end()).take();
     return r;
 }
 

@@ -8,6 +8,16 @@ namespace gw {
 using namespace std::chrono;
 using namespace api;
 
+const OperationDoc api::k_token_doc{
+    "createToken",
+    "A bearer token for Basic credentials",
+    nullptr,
+    nullptr,
+    "Token",
+    false,
+    {{"Token", R"({"type":"object","properties":{"access_token":{"type":"string"},)"
+               R"("token_type":{"type":"string"},"expires_in":{"type":"integer"}}})"}}};
+
 http::Response Api::token(Ctx& ctx) {
     if (ctx.req.authorization.rfind("Basic ", 0) != 0 &&
         ctx.req.authorization.rfind("basic ", 0) != 0)

@@ -5,10 +5,12 @@ namespace gw {
 
 using namespace std::chrono;
 
-QuantityValues values_of(const IntervalRecord& r) { return {r.p_w, r.q_var, r.u1_v, r.u2_v, r.u3_v}; }
+QuantityValues values_of(const IntervalRecord& r) {
+    return {r.p_w, r.q_var, r.u1_v, r.u2_v, r.u3_v};
+}
 
-std::vector<Bucket> resample(const std::vector<IntervalRecord>& intervals, int interval_s, int bucket_s,
-                             SysMs from, SysS to) {
+std::vector<Bucket> resample(const std::vector<IntervalRecord>& intervals, int interval_s,
+                             int bucket_s, SysMs from, SysS to) {
     struct Sums {
         std::array<double, 5> sum{};
         std::array<int, 5> count{};

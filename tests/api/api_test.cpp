@@ -1,5 +1,7 @@
 // The pull API over real TLS: a Beast client against the real HttpsServer and Api on a real
 // SQLite file, with a manual clock for token expiry, rotation and rate limits.
+#include <functional>
+
 #include "api_fixture.hpp"
 
 using namespace gw::test::api;
@@ -20,6 +22,26 @@ TEST_CASE(
                                          "/api/v1/meters", "/api/v1/meters/{meter_ean}",
                                          "/api/v1/metingen", "/api/v1/meterstanden",
                                          "/api/v1/status"});
+    // Every operation has a unique id, and every schema reference resolves.
+    std::set<std::string> ids;
+    const auto& schemas = j.at("components").at("schemas").as_object();
+    std::function<void(const boost::json::value&)> refs = [&](const boost::json::value& v) {
+        if (v.is_array())
+            for (const auto& e : v.as_array()) refs(e);
+        if (!v.is_object()) return;
+        for (const auto& kv : v.as_object()) {
+            if (kv.key() == "$ref") {
+                const std::string ref(kv.value().as_string());
+                CHECK_MESSAGE(schemas.contains(ref.substr(ref.rfind('/') + 1)), ref);
+            }
+            refs(kv.value());
+        }
+    };
+    refs(j.at("paths"));
+    for (const auto& path : j.at("paths").as_object())
+        for (const auto& op : path.value().as_object())
+            CHECK(ids.insert(std::string(op.value().at("operationId").as_string())).second);
+    CHECK(ids.size() == 8);
     // Every documented parameter of call 2 is accepted, and nothing else is.
     for (const auto& p :
          j.at("paths").at("/api/v1/metingen").at("get").at("parameters").as_array()) {
@@ -311,6 +333,12 @@ TEST_CASE("meter details and status") {
                 K2);
     check_error(f.request("/api/v1/meters/12345", f.reader()), 400, "invalid_parameter",
                 "must be 18 digits");
+    // A path below a meter is no endpoint, and neither is the collection with a slash.
+    check_error(f.request(std::string("/api/v1/meters/") + MA + "/extra", f.reader()), 404,
+                "not_found", "no such endpoint");
+    check_error(f.request("/api/v1/meters/", f.reader()), 404, "not_found", "no such endpoint");
+    CHECK(j.at("ct_ratio").as_int64() == 1);  // never in exponent notation (1E0)
+    CHECK(d.body.find("\"ct_ratio\":1,") != std::string::npos);
     auto s = f.request("/api/v1/status", f.reader());
     REQUIRE(s.status == 200);
     auto sj = s.json();

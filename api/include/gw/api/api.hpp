@@ -93,8 +93,11 @@ class Api {
     /// The OpenAPI 3 document, generated from the same tables the handlers validate with.
     const std::string& openapi() const { return openapi_; }
 
-    struct Window;  ///< validated window parameters (metingen, meterstanden)
-    struct Ctx;     ///< one request's state
+    struct Window;    ///< validated window parameters (metingen, meterstanden)
+    struct Ctx;       ///< one request's state
+    struct Endpoint;  ///< a row of the routing table
+    /// Every endpoint: the router dispatches on it and the OpenAPI document describes it.
+    static const std::vector<Endpoint>& endpoints();
 
   private:
     std::variant<http::Response, Verification> respond(const http::Request& request);
@@ -102,7 +105,9 @@ class Api {
     http::Response route(Ctx& ctx);
     http::Response token(Ctx& ctx);
     http::Response meters(Ctx& ctx);
-    http::Response meter_details(Ctx& ctx, std::string_view ean);
+    http::Response meter_details(Ctx& ctx);
+    http::Response healthz(Ctx& ctx);
+    http::Response openapi_json(Ctx& ctx);
     http::Response metingen(Ctx& ctx);
     http::Response meterstanden(Ctx& ctx);
     http::Response status(Ctx& ctx);

@@ -29,7 +29,7 @@ struct Bucket {
 /// Only buckets that lie wholly in [`from`, `to`] are made. A bucket's values are the means
 /// of its parts' unrounded values; its quality is the worst of its parts, and `onvolledig`
 /// when a part is missing.
-std::vector<Bucket> resample(const std::vector<IntervalRecord>& intervals, int interval_s, int bucket_s,
-                             SysMs from, SysS to);
+std::vector<Bucket> resample(const std::vector<IntervalRecord>& intervals, int interval_s,
+                             int bucket_s, SysMs from, SysS to);
 
 }  // namespace gw
