@@ -228,8 +228,18 @@ class Session : public std::enable_shared_from_this<Session> {
             if (phase_ == Phase::reading) registry_->slow.note(steady_now(), remote_);
             return;
         }
-        if (ec == bhttp::error::header_limit)
+        if (ec == bhttp::error::header_limit) {
+            // The parser gives up before the header is whole: a request line that has not ended
+            // within the URL limit is a long URL (414), anything else too many headers (431).
+            const std::string_view got(static_cast<const char*>(buffer_.data().data()),
+                                       buffer_.size());
+            const auto eol = got.find("\r\n");
+            if (eol == std::string_view::npos || eol > registry_->limits.max_target + 32)
+                return reply_error(414, "uri_too_long",
+                                   "the URL is longer than " +
+                                       std::to_string(registry_->limits.max_target) + " bytes");
             return reply_error(431, "headers_too_large", "request headers are too large");
+        }
         if (ec == bhttp::error::body_limit)
             return reply_error(413, "payload_too_large", "request body is too large");
         // Any other parser error is a malformed request; transport errors just end the session.

@@ -1,5 +1,7 @@
 // The pull API over real TLS: a Beast client against the real HttpsServer and Api on a real
 // SQLite file, with a manual clock for token expiry, rotation and rate limits.
+#include <cctype>
+#include <fstream>
 #include <functional>
 
 #include "api_fixture.hpp"
@@ -42,6 +44,21 @@ TEST_CASE(
         for (const auto& op : path.value().as_object())
             CHECK(ids.insert(std::string(op.value().at("operationId").as_string())).second);
     CHECK(ids.size() == 8);
+    // docs/api.md covers what the document serves: every path with its method, every parameter.
+    std::ifstream md(std::string(GW_TEST_DATA) + "/../../docs/api.md");
+    const std::string reference{std::istreambuf_iterator<char>(md), {}};
+    REQUIRE(!reference.empty());
+    for (const auto& path : j.at("paths").as_object())
+        for (const auto& op : path.value().as_object()) {
+            std::string method(op.key());
+            for (auto& c : method) c = static_cast<char>(std::toupper(c));
+            const std::string entry = "`" + method + " " + std::string(path.key()) + "`";
+            CHECK_MESSAGE(reference.find(entry) != std::string::npos, entry);
+            for (const auto& p : op.value().at("parameters").as_array()) {
+                const std::string name = "`" + std::string(p.at("name").as_string()) + "`";
+                CHECK_MESSAGE(reference.find(name) != std::string::npos, name);
+            }
+        }
     // Every documented parameter of call 2 is accepted, and nothing else is.
     for (const auto& p :
          j.at("paths").at("/api/v1/metingen").at("get").at("parameters").as_array()) {
@@ -460,6 +477,9 @@ TEST_CASE("413, 414 and 431: oversized requests are refused and the server stays
     check_error(f.request("/api/v1/token", f.reader(), "POST", {}, std::string(10000, 'x')), 413,
                 "payload_too_large", "body");
     check_error(f.request("/api/v1/meters?klant_ean=" + std::string(5000, '8'), f.reader()), 414,
+                "uri_too_long", "URL");
+    // Longer than the whole header limit: still the URL's fault, not the headers'.
+    check_error(f.request("/api/v1/meters?klant_ean=" + std::string(20000, '8'), f.reader()), 414,
                 "uri_too_long", "URL");
     check_error(
         f.request("/api/v1/meters", f.reader(), "GET", {{"X-Filler", std::string(9000, 'y')}}), 431,
