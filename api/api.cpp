@@ -79,15 +79,31 @@ Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string 
             Authenticator::Limits{20, 5, seconds{60}, config.api.rate_limit_per_minute,
                                   seconds{config.api.token_lifetime_s}, seconds{900},
                                   options.hash_iterations}),
-      openapi_(api::openapi_document(version_, endpoints())) {}
+      openapi_(openapi_document(version_)) {}
+
+std::string Api::openapi_document(const std::string& version) {
+    return api::openapi_document(version, endpoints());
+}
 
 Api::~Api() = default;
 
-// Every error answer: the code, a message for people, and the correlation id of the log line.
-const api::Schema api::k_error_schema{
-    "Error",
-    R"({"type":"object","properties":{"error":{"type":"object","properties":{)"
-    R"("code":{"type":"string"},"message":{"type":"string"},"correlation_id":{"type":"string"}}}}})"};
+// Every error answer carries one of these codes, a message for people, and the correlation id
+// of its log line.
+const std::vector<api::ErrorCode> api::k_error_codes{
+    {400, "invalid_parameter", "a parameter is missing, unknown, repeated, empty or invalid"},
+    {400, "bad_request", "the HTTP request is malformed (the server refuses it before routing)"},
+    {401, "unauthorized", "no credentials, wrong ones, or an invalid or expired token"},
+    {403, "forbidden", "the client's role may not make this call"},
+    {403, "no_consent", "the customer has no active consent"},
+    {404, "not_found", "no such endpoint, or the customer or meter is not on this gateway"},
+    {405, "method_not_allowed", "the path takes another method (see Allow)"},
+    {413, "payload_too_large", "a request body over the limit"},
+    {414, "uri_too_long", "a URL over the limit"},
+    {429, "too_many_requests", "the rate limit or login throttling (see Retry-After)"},
+    {431, "headers_too_large", "request headers over the limit"},
+    {500, "internal", "a defect; the correlation id finds its log line"},
+    {503, "storage_unavailable", "the gateway's storage cannot be read; try again later"},
+};
 
 http::Response Api::error(Ctx& ctx, int status, const std::string& code,
                           const std::string& message) {
@@ -276,10 +292,20 @@ std::optional<http::Response> Api::authorize(Ctx& ctx, bool data_call) {
             a.message = "no API client is configured on this gateway: " + a.message;
         }
         auto r = error(ctx, 401, "unauthorized", a.message);
-        r.set("WWW-Authenticate", a.failure == AuthFailure::expired_token
-                                      ? "Bearer realm=\"meter-gateway\", error=\"invalid_token\", "
-                                        "error_description=\"expired\""
-                                      : "Basic realm=\"meter-gateway\", charset=\"UTF-8\"");
+        // A token that was sent and is not valid gets the Bearer challenge of RFC 6750; all
+        // else the Basic one, so that a browser asks for a name and secret.
+        const std::string& given = ctx.req.authorization;
+        const bool bearer = given.rfind("Bearer ", 0) == 0 || given.rfind("bearer ", 0) == 0;
+        if (!bearer)
+            r.set("WWW-Authenticate", api::k_basic_challenge);
+        else if (a.failure == AuthFailure::expired_token)
+            r.set("WWW-Authenticate",
+                  "Bearer realm=\"meter-gateway\", error=\"invalid_token\", "
+                  "error_description=\"the token has expired\"");
+        else
+            r.set("WWW-Authenticate",
+                  "Bearer realm=\"meter-gateway\", error=\"invalid_token\", "
+                  "error_description=\"the token is not valid\"");
         if (a.failure != AuthFailure::missing) audit_failed_login(ctx, a, 401);
         return r;
     }

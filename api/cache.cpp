@@ -21,7 +21,7 @@ std::optional<http::Response> Api::check_access(Ctx& ctx, const Window& w) {
         return error(ctx, 503, "storage_unavailable",
                      "storage unavailable: " + consent.error().message);
     if (!*consent)
-        return error(ctx, 403, "geen_toestemming",
+        return error(ctx, 403, "no_consent",
                      "no active consent for klant_ean " + w.klant.to_string());
     if (w.meter_cfg == nullptr || w.meter_cfg->klant_ean != w.klant)
         return error(ctx, 404, "not_found",

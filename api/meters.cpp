@@ -25,7 +25,7 @@ const std::vector<Param> k_meters_params{
 };
 
 const std::vector<Param> k_meter_path{
-    {"meter_ean", true, false, "ean", "The meter's EAN, 18 digits.", {}},
+    {"meter_ean", true, false, "ean", "The meter's EAN-18.", {}},
 };
 
 }  // namespace
@@ -33,18 +33,28 @@ const std::vector<Param> k_meter_path{
 const OperationDoc api::k_meters_doc{
     "getMeters",
     "Call 1: available measurements per customer",
+    "The meters of the expected customers, each with the end of its newest stored interval; "
+    "customers that are not on this gateway or have no active consent are listed under "
+    "niet_beschikbaar with the reason. Pass datum_laatste_meting as the next start_tijd of "
+    "call 2 to get exactly what is new.",
     &k_meters_params,
     nullptr,
     "Meters",
     false,
+    {400, 401, 403, 429, 500, 503},
     {{"Meters",
-      R"({"type":"object","properties":{"meters":{"type":"array","items":{"type":"object",)"
-      R"("properties":{"klant_ean":{"type":"string"},"meter_ean":{"type":"string"},)"
-      R"("meter_type":{"type":"string","enum":["bruto_productie","overdrachtspunt"]},)"
-      R"("datum_laatste_meting":{"type":"string","format":"date-time","nullable":true}}}},)"
-      R"("niet_beschikbaar":{"type":"array","items":{"type":"object","properties":{)"
-      R"("klant_ean":{"type":"string"},)"
-      R"("reden":{"type":"string","enum":["onbekend","geen_toestemming"]}}}}}})"}}};
+      std::string(R"({"type":"object","required":["meters","niet_beschikbaar"],)"
+                  R"("additionalProperties":false,"properties":{"meters":{"type":"array",)"
+                  R"("items":{"type":"object","required":["klant_ean","meter_ean","meter_type",)"
+                  R"("datum_laatste_meting"],"additionalProperties":false,"properties":{)"
+                  R"("klant_ean":)") +
+          schema::ean + R"(,"meter_ean":)" + schema::ean + R"(,"meter_type":)" +
+          schema::meter_type + R"(,"datum_laatste_meting":)" + schema::utc_or_null +
+          R"(}}},"niet_beschikbaar":{"type":"array","items":{"type":"object",)"
+          R"("required":["klant_ean","reden"],"additionalProperties":false,"properties":{)"
+          R"("klant_ean":)" +
+          schema::ean +
+          R"(,"reden":{"type":"string","enum":["onbekend","geen_toestemming"]}}}}}})"}}};
 
 http::Response Api::meters(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, k_meters_params))
@@ -102,12 +112,48 @@ http::Response Api::meters(Ctx& ctx) {
 }
 
 const OperationDoc api::k_meter_doc{
-    "getMeter", "Master data and state of one meter", nullptr, &k_meter_path, "Meter",
-    false,      {{"Meter", R"({"type":"object"})"}}};
-
-const char* api::link_state_name(const MeterLive& m) {
-    return !m.link_up ? "unknown" : *m.link_up ? "up" : "down";
-}
+    "getMeter",
+    "Master data and state of one meter",
+    "What the gateway knows of one meter: its customer and type, the profile and its make and "
+    "model, how values are taken (voltage mode, averaging method, sign convention, "
+    "transformer ratios, poll period), its Modbus link, and from the running gateway its link "
+    "state, last successful read, last error and poll counters.",
+    nullptr,
+    &k_meter_path,
+    "Meter",
+    false,
+    {400, 401, 403, 404, 429, 500, 503},
+    {{"Meter",
+      std::string(
+          R"({"type":"object","additionalProperties":false,"required":["meter_ean","klant_ean",)"
+          R"("meter_type","make","model","serial_number","profile","voltage_mode","method",)"
+          R"("sign","ct_ratio","vt_ratio","poll_ms","interval_s","datum_laatste_meting",)"
+          R"("modbus","link_state","last_success","last_error","counters"],"properties":{)"
+          R"("meter_ean":)") +
+          schema::ean + R"(,"klant_ean":)" + schema::ean + R"(,"meter_type":)" +
+          schema::meter_type +
+          R"(,"make":{"type":"string","nullable":true,"description":"From the profile; )"
+          R"(null for a custom register map."},"model":{"type":"string","nullable":true},)"
+          R"("serial_number":{"type":"string","nullable":true,"description":"Not read from )"
+          R"(meters yet: null."},"profile":{"type":"string"},)"
+          R"("voltage_mode":{"type":"string","enum":["phase_to_neutral","phase_to_phase"]},)"
+          R"("method":{"type":"string","enum":["samples","energy"]},)"
+          R"("sign":{"type":"string","enum":["import_positive","export_positive"],)"
+          R"("description":"The meter's own sign convention; values served are always )"
+          R"(+ import, - export."},"ct_ratio":{"type":"number","exclusiveMinimum":true,)"
+          R"("minimum":0},"vt_ratio":{"type":"number","exclusiveMinimum":true,"minimum":0},)"
+          R"("poll_ms":{"type":"integer","minimum":1},"interval_s":{"type":"integer",)"
+          R"("minimum":1},"datum_laatste_meting":)" +
+          schema::utc_or_null +
+          R"(,"modbus":{"type":"object","additionalProperties":false,)"
+          R"("required":["id","type","unit_id"],"properties":{"id":{"type":"string"},)"
+          R"("type":{"type":"string","enum":["tcp","rtu"]},"unit_id":{"type":"integer",)"
+          R"("minimum":0,"maximum":255},"host":{"type":"string"},"port":{"type":"integer",)"
+          R"("minimum":1,"maximum":65535},"device":{"type":"string"},"baud":{"type":"integer"}}},)"
+          R"("link_state":)" +
+          schema::link_state + R"(,"last_success":)" + schema::utc_or_null +
+          R"(,"last_error":{"type":"string","nullable":true},"counters":)" + schema::counters +
+          "}}"}}};
 
 http::Response Api::meter_details(Ctx& ctx) {
     const std::string& ean_text = ctx.path_arg;
@@ -127,7 +173,7 @@ http::Response Api::meter_details(Ctx& ctx) {
         return error(ctx, 503, "storage_unavailable",
                      "storage unavailable: " + consent.error().message);
     if (!*consent)
-        return error(ctx, 403, "geen_toestemming",
+        return error(ctx, 403, "no_consent",
                      "no active consent for klant_ean " + m->klant_ean.to_string());
     auto last = store_.latest_end(m->meter_ean);
     if (!last)
@@ -141,12 +187,12 @@ http::Response Api::meter_details(Ctx& ctx) {
     JsonWriter o;
     o.object().field("meter_ean", m->meter_ean.str()).field("klant_ean", m->klant_ean.str());
     o.field("meter_type", meter_type_name(m->type));
-    o.field("merk", maybe(profile, &MeterProfile::make));
+    o.field("make", maybe(profile, &MeterProfile::make));
     o.field("model", maybe(profile, &MeterProfile::model));
-    o.key("serienummer").null().field("profiel", m->profile);
-    o.field("spanning_modus", voltage_mode_name(m->voltage));
-    o.field("methode", m->method == AveragingMethod::samples ? "samples" : "energy");
-    o.field("teken",
+    o.key("serial_number").null().field("profile", m->profile);
+    o.field("voltage_mode", voltage_mode_name(m->voltage));
+    o.field("method", m->method == AveragingMethod::samples ? "samples" : "energy");
+    o.field("sign",
             m->sign == SignConvention::import_positive ? "import_positive" : "export_positive");
     o.key("ct_ratio").number(m->ct_ratio).key("vt_ratio").number(m->vt_ratio);
     o.key("poll_ms").integer(m->poll_ms).key("interval_s").integer(config_.gateway.interval_s);
@@ -163,16 +209,16 @@ http::Response Api::meter_details(Ctx& ctx) {
             o.field("device", link->device).key("baud").integer(link->baud);
         o.end();
     }
-    if (live_) {
-        for (const auto& ml : live_().meters) {
-            if (ml.meter_ean != m->meter_ean.str()) continue;
-            o.field("link_state", link_state_name(ml)).key("laatste_succesvolle_lezing");
-            ml.last_success ? o.string(format_utc_ms(*ml.last_success)) : o.null();
-            o.field("laatste_fout", ml.last_error).key("fouttellers").object();
-            for (const auto& [k, v] : ml.counters) o.key(k).integer(v);
-            o.end();
-        }
-    }
+    // From the running gateway; without it (a tool), nothing is known of the link.
+    MeterLive ml;
+    if (live_)
+        for (auto& l : live_().meters)
+            if (l.meter_ean == m->meter_ean.str()) ml = std::move(l);
+    o.field("link_state", link_state_name(ml.link_state)).key("last_success");
+    ml.last_success ? o.string(format_utc(time_point_cast<seconds>(*ml.last_success))) : o.null();
+    o.field("last_error", ml.last_error).key("counters").object();
+    for (const auto& [k, v] : ml.counters) o.key(k).integer(v);
+    o.end();
     ctx.audit.rows = 1;
     http::Response r;
     r.no_store = true;

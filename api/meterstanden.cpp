@@ -26,18 +26,28 @@ std::string kwh(double wh) {
 const OperationDoc api::k_meterstanden_doc{
     "getMeterstanden",
     "Energy register readings at interval ends",
+    "Per interval end one row per energy register the meter's profile has, with the same "
+    "field names as call 2: meting_type is the register (actief_levering and "
+    "actief_teruglevering in kWh, blind_levering and blind_teruglevering in kVArh) and "
+    "waarde its reading with three decimals. The window and paging work as in call 2.",
     &window_params(),
     nullptr,
     "Meterstanden",
     true,
+    {400, 401, 403, 404, 429, 500, 503},
     {{"Meterstanden",
-      R"({"type":"object","properties":{"meterstanden":{"type":"array","items":{"type":"object",)"
-      R"("properties":{"datum":{"type":"string"},"tijd":{"type":"string"},)"
-      R"("klant_ean":{"type":"string"},"meter_ean":{"type":"string"},)"
-      R"("register":{"type":"string","enum":["actief_levering","actief_teruglevering",)"
-      R"("blind_levering","blind_teruglevering"]},"waarde":{"type":"number"},)"
-      R"("eenheid":{"type":"string","enum":["kWh","kVArh"]}}}},)"
-      R"("next":{"type":"string","nullable":true}}})"}}};
+      std::string(R"({"type":"object","required":["meterstanden","next"],)"
+                  R"("additionalProperties":false,"properties":{"meterstanden":{"type":"array",)"
+                  R"("items":{"type":"object","additionalProperties":false,"required":["datum",)"
+                  R"("tijd","klant_ean","meter_ean","waarde","meting_type","waarde_type"],)"
+                  R"("properties":{"datum":)") +
+          schema::date + R"(,"tijd":)" + schema::time_of_day + R"(,"klant_ean":)" + schema::ean +
+          R"(,"meter_ean":)" + schema::ean +
+          R"(,"waarde":{"type":"number","description":"The register's reading, three )"
+          R"(decimals."},"meting_type":{"type":"string","enum":["actief_levering",)"
+          R"("actief_teruglevering","blind_levering","blind_teruglevering"]},)"
+          R"("waarde_type":{"type":"string","enum":["kWh","kVArh"]}}}},"next":)" +
+          schema::next_page + "}}"}}};
 
 http::Response Api::meterstanden(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, window_params()))
@@ -60,8 +70,8 @@ http::Response Api::meterstanden(Ctx& ctx) {
     static const char* names[nregs] = {"actief_levering", "actief_teruglevering", "blind_levering",
                                        "blind_teruglevering"};
     static const char* units[nregs] = {"kWh", "kWh", "kVArh", "kVArh"};
-    std::string body =
-        w.csv ? "datum,tijd,klant_ean,meter_ean,register,waarde,eenheid\n" : "{\"meterstanden\":[";
+    std::string body = w.csv ? "datum,tijd,klant_ean,meter_ean,waarde,meting_type,waarde_type\n"
+                             : "{\"meterstanden\":[";
     std::int64_t pos = first * nregs, rows_out = 0;
     bool more = false, first_row = true;
     for (const auto& e : *rows) {
@@ -77,15 +87,15 @@ http::Response Api::meterstanden(Ctx& ctx) {
                               v = kwh(*vals[i]);
             if (w.csv) {
                 body += d + ',' + t + ',' + std::string(w.klant.str()) + ',' +
-                        std::string(w.meter.str()) + ',' + names[i] + ',' + v + ',' + units[i] +
+                        std::string(w.meter.str()) + ',' + v + ',' + names[i] + ',' + units[i] +
                         '\n';
             } else {
                 if (!first_row) body += ',';
                 first_row = false;
                 body += "{\"datum\":\"" + d + "\",\"tijd\":\"" + t + "\",\"klant_ean\":\"" +
                         std::string(w.klant.str()) + "\",\"meter_ean\":\"" +
-                        std::string(w.meter.str()) + "\",\"register\":\"" + names[i] +
-                        "\",\"waarde\":" + v + ",\"eenheid\":\"" + units[i] + "\"}";
+                        std::string(w.meter.str()) + "\",\"waarde\":" + v + ",\"meting_type\":\"" +
+                        names[i] + "\",\"waarde_type\":\"" + units[i] + "\"}";
             }
             ++rows_out;
         }

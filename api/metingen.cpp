@@ -21,37 +21,72 @@ std::vector<Param> metingen_params() {
          false,
          true,
          "enum",
-         "Only these quantities (repeatable or comma-separated).",
+         "Only these quantities: repeat the parameter or separate them with commas. Default: all.",
          {"actief_vermogen", "blind_vermogen", "spanning_L1", "spanning_L2", "spanning_L3"}});
     p.push_back({"resolutie",
                  false,
                  false,
                  "enum",
-                 "5min, 15min or 60min: means of the stored interval values, quality the worst of "
-                 "its parts (a missing part makes it onvolledig). Default: the gateway's interval "
-                 "(5 minutes in production).",
+                 "5min, 15min or 60min: the mean of the stored intervals in each bucket, its "
+                 "quality the worst of its parts (a missing part makes it onvolledig). A bucket "
+                 "is served once it is final. Default: the gateway's interval (5 minutes in "
+                 "production).",
                  {"5min", "15min", "60min"}});
     return p;
 }
 
 const std::vector<Param> k_metingen_params = metingen_params();
 
+/// After its end, how long until every part of a bucket that will ever be stored is stored:
+/// the interval is closed a grace after its end and committed at once.
+constexpr seconds k_commit_margin{10};
+
 }  // namespace
 
 const OperationDoc api::k_metingen_doc{
     "getMetingen",
-    "Call 2: 5-minute measurements of one meter in a window",
+    "Call 2: the measurements of one meter in a window",
+    "Per interval end (datum, tijd in UTC) one row per quantity: net active and reactive power "
+    "in whole kW and kVAr (+ import, - export) and the voltage per phase in V with one decimal. "
+    "An interval is in the window when start_tijd <= tijd - interval and tijd <= eind_tijd. A "
+    "row, once served, never changes: intervals are served once committed, and buckets of "
+    "resolutie 15min or 60min once final (their end has passed and every part that will be "
+    "stored is stored). Pages: offset and max_rows count rows; next is the following page's "
+    "URL (a Link header with formaat=csv).",
     &k_metingen_params,
     nullptr,
     "Metingen",
     true,
+    {400, 401, 403, 404, 429, 500, 503},
     {{"Metingen",
-      R"({"type":"object","properties":{"metingen":{"type":"array","items":{"type":"object",)"
-      R"("properties":{"datum":{"type":"string","format":"date"},"tijd":{"type":"string"},)"
-      R"("klant_ean":{"type":"string"},"meter_ean":{"type":"string"},"waarde":{"type":"number"},)"
-      R"("meting_type":{"type":"string"},"waarde_type":{"type":"string","enum":["kW","kVAr","V"]},)"
-      R"("kwaliteit":{"type":"string","enum":["gemeten","onvolledig"]}}}},)"
-      R"("next":{"type":"string","nullable":true}}})"}}};
+      std::string(R"({"type":"object","required":["metingen","next"],)"
+                  R"("additionalProperties":false,"properties":{"metingen":{"type":"array",)"
+                  R"("items":{"oneOf":[{"$ref":"#/components/schemas/MetingVermogen"},)"
+                  R"({"$ref":"#/components/schemas/MetingSpanning"}]}},"next":)") +
+          schema::next_page + "}}"},
+     {"MetingVermogen",
+      std::string(R"({"type":"object","description":"Active or reactive power: a whole )"
+                  R"(number, + import, - export.","additionalProperties":false,"required":)"
+                  R"(["datum","tijd","klant_ean","meter_ean","waarde","meting_type",)"
+                  R"("waarde_type","kwaliteit"],"properties":{"datum":)") +
+          schema::date + R"(,"tijd":)" + schema::time_of_day + R"(,"klant_ean":)" + schema::ean +
+          R"(,"meter_ean":)" + schema::ean +
+          R"(,"waarde":{"type":"integer"},"meting_type":{"type":"string","enum":[)"
+          R"("actief_vermogen","blind_vermogen"]},"waarde_type":{"type":"string","enum":)"
+          R"(["kW","kVAr"]},"kwaliteit":{"$ref":"#/components/schemas/Kwaliteit"}}})"},
+     {"MetingSpanning",
+      std::string(R"({"type":"object","description":"Voltage of one phase, one decimal.",)"
+                  R"("additionalProperties":false,"required":["datum","tijd","klant_ean",)"
+                  R"("meter_ean","waarde","meting_type","waarde_type","kwaliteit"],)"
+                  R"("properties":{"datum":)") +
+          schema::date + R"(,"tijd":)" + schema::time_of_day + R"(,"klant_ean":)" + schema::ean +
+          R"(,"meter_ean":)" + schema::ean +
+          R"(,"waarde":{"type":"number","minimum":0},"meting_type":{"type":"string","enum":[)"
+          R"("spanning_L1","spanning_L2","spanning_L3"]},"waarde_type":{"type":"string",)"
+          R"("enum":["V"]},"kwaliteit":{"$ref":"#/components/schemas/Kwaliteit"}}})"},
+     {"Kwaliteit",
+      R"({"type":"string","enum":["gemeten","onvolledig"],"description":"gemeten: samples )"
+      R"(cover at least 90 % of the interval (of every part of a bucket); onvolledig otherwise."})"}}};
 
 http::Response Api::metingen(Ctx& ctx) {
     if (auto bad = check_params(ctx.query, k_metingen_params))
@@ -98,7 +133,7 @@ http::Response Api::metingen(Ctx& ctx) {
     // stable and their union is the whole result.
     const auto ntypes = static_cast<std::int64_t>(types.size());
     std::vector<Bucket> buckets;
-    bool more = false;
+    bool more = false, cacheable = true;
     // The store's "end > from": an interval (end - len >= start) <=> end >= start + len.
     const SysMs first_end = w.start + seconds{interval_s};
     const SysS from = time_point_cast<seconds>(first_end + milliseconds{999}) - seconds{1};
@@ -118,7 +153,23 @@ http::Response Api::metingen(Ctx& ctx) {
         if (!rows)
             return error(ctx, 503, "storage_unavailable",
                          "storage unavailable: " + rows.error().message);
-        const auto all = resample(*rows, interval_s, bucket_s, w.start, to);
+        // A bucket is served once final: its end has passed and every part that will ever be
+        // stored is stored (the newest committed interval is at or past it, or the commit
+        // delay of its last part has passed), and no part of it is held in memory unstored.
+        auto newest = store_.latest_end(w.meter);
+        if (!newest)
+            return error(ctx, 503, "storage_unavailable",
+                         "storage unavailable: " + newest.error().message);
+        SysS final_until = time_point_cast<seconds>(clock_.utc_now() - w.meter_cfg->close_grace() -
+                                                    k_commit_margin);
+        if (*newest) final_until = std::max(final_until, **newest);
+        if (live_)
+            for (const auto& ml : live_().meters)
+                if (ml.meter_ean == w.meter.str() && ml.oldest_uncommitted)
+                    final_until = std::min(final_until, *ml.oldest_uncommitted - seconds{1});
+        // Time alone can make a bucket final: an answer that left one out is not cached.
+        cacheable = final_until >= to;
+        const auto all = resample(*rows, interval_s, bucket_s, w.start, std::min(to, final_until));
         for (auto b = first_bucket;
              b < static_cast<std::int64_t>(all.size()) && b < first_bucket + want_buckets + 1; ++b)
             buckets.push_back(all[static_cast<std::size_t>(b)]);
@@ -180,7 +231,8 @@ http::Response Api::metingen(Ctx& ctx) {
         if (w.csv) next += "&formaat=csv";
         next += "&offset=" + std::to_string(w.offset + w.max_rows);
     }
-    return remember(ctx, finish_page(w, std::move(body), more, next));
+    auto page = finish_page(w, std::move(body), more, next);
+    return cacheable ? remember(ctx, std::move(page)) : page;
 }
 
 }  // namespace gw

@@ -1,6 +1,7 @@
 // The OpenAPI document, assembled from the routing table: each endpoint's OperationDoc (next to
-// its handler) and the parameter tables the handlers validate with.
+// its handler), the parameter tables the handlers validate with, and the error codes.
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "gw/core/json.hpp"
@@ -10,14 +11,57 @@ namespace gw::api {
 
 namespace {
 
+/// The server refuses these before routing, on any path.
+const std::vector<int> k_server_errors{400, 413, 414, 431};
+
+/// Error responses under components/responses: the name, and the headers each carries.
+struct ErrorResponse {
+    int status;
+    const char* name;
+    std::vector<const char*> headers;  ///< beyond X-Correlation-ID and Cache-Control
+};
+const std::vector<ErrorResponse> k_error_responses{
+    {400, "BadRequest", {}},
+    {401, "Unauthorized", {"WWW-Authenticate"}},
+    {403, "Forbidden", {}},
+    {404, "NotFound", {}},
+    {413, "PayloadTooLarge", {}},
+    {414, "UriTooLong", {}},
+    {429, "TooManyRequests", {"Retry-After"}},
+    {431, "HeadersTooLarge", {}},
+    {500, "Internal", {}},
+    {503, "StorageUnavailable", {}},
+};
+
+const ErrorResponse& error_response(int status) {
+    for (const auto& e : k_error_responses)
+        if (e.status == status) return e;
+    throw std::logic_error("no error response for status " + std::to_string(status));
+}
+
+/// A pattern that takes one value or several separated by commas.
+std::string comma_list(const std::string& one) {
+    return "^" + one + "(," + one + ")*$";
+}
+
 void parameter_schema(JsonWriter& w, const Param& p) {
     const std::string_view type = p.type;
-    if (p.repeatable) w.object().field("type", "array").key("items");
+    std::string alternatives;
+    for (const char* v : p.values)
+        alternatives += (alternatives.empty() ? "" : "|") + std::string(v);
+    if (p.repeatable) {
+        // Each value may itself be a comma-separated list: a validator that splits repeated
+        // parameters into an array then sees "a,b" as one item, which the pattern admits.
+        w.object().field("type", "array").key("items").object().field("type", "string");
+        w.field("pattern",
+                type == "ean" ? comma_list("[0-9]{18}") : comma_list("(" + alternatives + ")"));
+        w.end().end();
+        return;
+    }
     w.object();
     if (type == "integer") {
-        const bool page = std::string_view(p.name) == "max_rows";
-        w.field("type", "integer").key("minimum").integer(page ? 1 : 0);
-        if (page) w.key("maximum").integer(Api::k_max_page);
+        w.field("type", "integer").key("minimum").integer(p.minimum);
+        w.key("maximum").integer(p.maximum);
     } else if (type == "enum") {
         w.field("type", "string").key("enum").array();
         for (const char* v : p.values) w.string(v);
@@ -28,7 +72,6 @@ void parameter_schema(JsonWriter& w, const Param& p) {
         w.field("type", "string").field("format", "date-time");
     }
     w.end();
-    if (p.repeatable) w.end();
 }
 
 void parameters(JsonWriter& w, const std::vector<Param>* ps, const char* in) {
@@ -42,36 +85,144 @@ void parameters(JsonWriter& w, const std::vector<Param>* ps, const char* in) {
     }
 }
 
-void json_content(JsonWriter& w, const char* schema) {
-    w.key("application/json").object().key("schema").object();
-    w.field("$ref", std::string("#/components/schemas/") + schema).end().end();
+void ref(JsonWriter& w, const std::string& to) {
+    w.object().field("$ref", to).end();
 }
 
 void operation(JsonWriter& w, const Api::Endpoint& e) {
     const OperationDoc& d = *e.doc;
     w.object().field("operationId", d.operation_id).field("summary", d.summary);
+    w.field("description", d.description);
     w.key("parameters").array();
     parameters(w, d.path, "path");
     parameters(w, d.query, "query");
     w.end();
+
     w.key("responses").object();
-    w.key("200").object().field("description", "OK").key("content").object();
-    json_content(w, d.body);
+    w.key("200").object().field("description", "OK").key("headers").object();
+    w.key("X-Correlation-ID");
+    ref(w, "#/components/headers/X-Correlation-ID");
+    if (e.access != Access::open) {
+        w.key("Cache-Control");
+        ref(w, "#/components/headers/Cache-Control");
+    }
+    if (d.csv) {
+        w.key("Link");
+        ref(w, "#/components/headers/Link");
+    }
+    w.end().key("content").object();
+    w.key("application/json").object().key("schema");
+    ref(w, std::string("#/components/schemas/") + d.body);
+    w.end();
     if (d.csv)
         w.key("text/csv").object().key("schema").object().field("type", "string").end().end();
     w.end().end();
-    for (const char* code :
-         {"400", "401", "403", "404", "405", "413", "414", "429", "431", "503"}) {
-        w.key(code).object().field("description", "error").key("content").object();
-        json_content(w, k_error_schema.name);
-        w.end().end();
+
+    std::set<int> statuses(k_server_errors.begin(), k_server_errors.end());
+    statuses.insert(d.errors.begin(), d.errors.end());
+    for (int status : statuses) {
+        w.key(std::to_string(status));
+        ref(w, std::string("#/components/responses/") + error_response(status).name);
     }
     w.end();
+
     if (e.access == Access::open) w.key("security").array().end();
+    if (e.access == Access::basic)
+        w.key("security").array().object().key("basic").array().end().end().end();
+    w.end();
+}
+
+void header(JsonWriter& w, const char* name, const char* description, bool required,
+            const char* schema) {
+    w.key(name).object().field("description", description).key("required").boolean(required);
+    w.key("schema").raw(schema).end();
+}
+
+void components(JsonWriter& w, const std::vector<Api::Endpoint>& endpoints) {
+    w.key("components").object();
+    w.key("securitySchemes").object();
+    w.key("basic").object().field("type", "http").field("scheme", "basic");
+    w.field("description", "The client's name and secret (gatewayctl client add).").end();
+    w.key("bearer").object().field("type", "http").field("scheme", "bearer");
+    w.field("description", "A token from POST /api/v1/token.").end();
+    w.end();
+
+    w.key("headers").object();
+    header(w, "X-Correlation-ID",
+           "The request's correlation id, as sent (letters, digits, '.', '_', '-', up to 64) or "
+           "made by the gateway; it is in the gateway's log line and audit row of the request.",
+           true, R"({"type":"string","pattern":"^[A-Za-z0-9._-]{1,64}$"})");
+    header(w, "Cache-Control", "Answers are not to be stored by caches.", true,
+           R"({"type":"string","enum":["no-store"]})");
+    header(w, "WWW-Authenticate",
+           "The challenge: Basic, or Bearer with error=\"invalid_token\" when a token was sent "
+           "and is not valid.",
+           true, R"({"type":"string","pattern":"^(Basic|Bearer) realm=\"meter-gateway\""})");
+    header(w, "Retry-After", "Seconds to wait before trying again.", true,
+           R"({"type":"integer","minimum":0})");
+    header(w, "Link", "With formaat=csv, when there is a next page: its URL, rel=\"next\".", false,
+           R"({"type":"string","pattern":"^<[^>]+>; rel=\"next\"$"})");
+    w.end();
+
+    w.key("responses").object();
+    for (const auto& r : k_error_responses) {
+        std::string description;
+        for (const auto& c : k_error_codes)
+            if (c.status == r.status)
+                description +=
+                    (description.empty() ? "" : "; ") + std::string(c.code) + ": " + c.when;
+        w.key(r.name).object().field("description", description).key("headers").object();
+        w.key("X-Correlation-ID");
+        ref(w, "#/components/headers/X-Correlation-ID");
+        w.key("Cache-Control");
+        ref(w, "#/components/headers/Cache-Control");
+        for (const char* h : r.headers) {
+            w.key(h);
+            ref(w, std::string("#/components/headers/") + h);
+        }
+        w.end().key("content").object().key("application/json").object().key("schema");
+        ref(w, "#/components/schemas/Error");
+        w.end().end().end();
+    }
+    w.end();
+
+    w.key("schemas").object();
+    w.key("Ean").raw(
+        R"({"type":"string","pattern":"^[0-9]{18}$","description":"An EAN-18 with its GS1 )"
+        R"(check digit.","example":"871685900000000011"})");
+    w.key("UtcTime").raw(
+        R"({"type":"string","format":"date-time","description":"UTC, to the second, with Z.",)"
+        R"("pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",)"
+        R"("example":"2026-11-23T11:55:00Z"})");
+    w.key("Error").object().field("type", "object").key("required").array().string("error").end();
+    w.key("additionalProperties").boolean(false).key("properties").object();
+    w.key("error").object().field("type", "object").key("required").array();
+    w.string("code").string("message").string("correlation_id").end();
+    w.key("additionalProperties").boolean(false).key("properties").object();
+    w.key("code").object().field("type", "string").key("enum").array();
+    std::set<std::string> codes;
+    for (const auto& c : k_error_codes)
+        if (codes.insert(c.code).second) w.string(c.code);
+    w.end().end();
+    w.key("message").object().field("type", "string");
+    w.field("description", "For people: which parameter, what was expected.").end();
+    w.key("correlation_id").object().field("type", "string").end();
+    w.end().end().end().end();
+    std::set<std::string> named;
+    for (const auto& e : endpoints)
+        for (const auto& s : e.doc->schemas)
+            if (named.insert(s.name).second) w.key(s.name).raw(s.json);
+    w.end();
     w.end();
 }
 
 }  // namespace
+
+const Param& param(const std::vector<Param>& table, std::string_view name) {
+    for (const auto& p : table)
+        if (name == p.name) return p;
+    throw std::logic_error("no parameter " + std::string(name));
+}
 
 std::string openapi_document(const std::string& version,
                              const std::vector<Api::Endpoint>& endpoints) {
@@ -79,10 +230,21 @@ std::string openapi_document(const std::string& version,
     w.object().field("openapi", "3.0.3");
     w.key("info").object().field("title", "meter-gateway pull API").field("version", version);
     w.field("description",
-            "Liander Dynamisch Terugleveren: 5-minute net active/reactive power (kW, kVAr, whole "
-            "numbers, + import / - export) and voltage per phase (V, one decimal), UTC.");
+            "The grid operator's pull API of a meter-gateway (Liander Dynamisch Terugleveren): per "
+            "5-minute UTC interval the net active and reactive power of a generation site's meters "
+            "(kW and kVAr, whole numbers, + import / - export) and the voltage per phase (V, one "
+            "decimal). Field names that come from the grid operator's specification are Dutch and "
+            "kept exactly; every other name, value and error code is English snake_case. Times in "
+            "responses are UTC with Z, to the second (datum and tijd are the operator's date and "
+            "time of day). HEAD is answered wherever GET is, without a body.");
+    w.key("license")
+        .object()
+        .field("name", "Proprietary: licensed with the gateway")
+        .field("url", "file:///usr/share/doc/meter-gateway/copyright")
+        .end();
     w.end();
-    w.key("servers").array().object().field("url", "/").end().end();
+    w.key("servers").array().object().field("url", "/");
+    w.field("description", "The gateway itself, at the address of [api] listen.").end().end();
     w.key("security").array();
     w.object().key("basic").array().end().end();
     w.object().key("bearer").array().end().end();
@@ -105,21 +267,7 @@ std::string openapi_document(const std::string& version,
         w.end();
     }
     w.end();
-
-    w.key("components").object();
-    w.key("securitySchemes").object();
-    w.key("basic").object().field("type", "http").field("scheme", "basic").end();
-    w.key("bearer").object().field("type", "http").field("scheme", "bearer").end();
-    w.end();
-    w.key("schemas").object();
-    std::set<std::string> named;
-    auto schema = [&](const Schema& s) {
-        if (named.insert(s.name).second) w.key(s.name).raw(s.json);
-    };
-    schema(k_error_schema);
-    for (const auto& e : endpoints)
-        for (const auto& s : e.doc->schemas) schema(s);
-    w.end().end();
+    components(w, endpoints);
     w.end();
     return std::move(w).take();
 }

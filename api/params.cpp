@@ -24,7 +24,7 @@ const std::vector<Param>& window_params() {
          true,
          false,
          "time",
-         "Window start, ISO 8601 with Z or an offset. An interval is returned when "
+         "Window start, ISO 8601 with Z or an offset (send + as %2B). An interval is returned when "
          "start_tijd <= tijd - interval; pass the previous datum_laatste_meting to get exactly "
          "what is new.",
          {}},
@@ -32,10 +32,18 @@ const std::vector<Param>& window_params() {
          false,
          false,
          "time",
-         "Window end (inclusive for tijd), ISO 8601 with Z or an offset. Default: now.",
+         "Window end (inclusive for tijd), ISO 8601 with Z or an offset (send + as %2B). Default: "
+         "now.",
          {}},
-        {"offset", false, false, "integer", "Rows to skip (paging). Default 0.", {}},
-        {"max_rows", false, false, "integer", "Page size, 1..10000. Default 10000.", {}},
+        {"offset",
+         false,
+         false,
+         "integer",
+         "Rows to skip (paging). Default 0.",
+         {},
+         0,
+         1'000'000'000},
+        {"max_rows", false, false, "integer", "Page size. Default 10000.", {}, 1, Api::k_max_page},
         {"formaat",
          false,
          false,
@@ -101,12 +109,18 @@ std::optional<std::string> parse_window(const http::Query& q, const Config& cfg,
     auto time = [&](const char* name, SysMs& out) -> std::optional<std::string> {
         const auto v = *one(q, name);
         auto t = parse_utc(v);
-        if (!t) return std::string(name) + " \"" + v.substr(0, 40) + "\": " + t.error().message;
+        // A '+' in a query string is a space: "12:00:00+01:00" sent as is arrives as
+        // "12:00:00 01:00".
+        const bool plus_lost = v.size() > 16 && v.find(' ', 16) != std::string::npos;
+        if (!t)
+            return std::string(name) + " \"" + v.substr(0, 40) + "\": " + t.error().message +
+                   (plus_lost ? "; a '+' in a URL means a space: send the offset's + as %2B" : "");
         out = *t;
         return std::nullopt;
     };
     if (auto bad = time("start_tijd", w.start)) return bad;
-    w.end = clock.utc_now();
+    // Now, to the second: the next-page links carry it, and times are written to the second.
+    w.end = time_point_cast<seconds>(clock.utc_now());
     if (one(q, "eind_tijd"))
         if (auto bad = time("eind_tijd", w.end)) return bad;
     if (w.start >= w.end) return "start_tijd must be before eind_tijd";
@@ -126,8 +140,12 @@ std::optional<std::string> parse_window(const http::Query& q, const Config& cfg,
         out = n;
         return std::nullopt;
     };
-    if (auto bad = integer("offset", w.offset, 0, 1'000'000'000)) return bad;
-    if (auto bad = integer("max_rows", w.max_rows, 1, Api::k_max_page)) return bad;
+    for (const char* name : {"offset", "max_rows"}) {
+        const Param& p = param(window_params(), name);
+        if (auto bad = integer(name, name == std::string_view("offset") ? w.offset : w.max_rows,
+                               p.minimum, p.maximum))
+            return bad;
+    }
     if (auto f = one(q, "formaat")) {
         if (*f != "json" && *f != "csv")
             return "formaat must be json or csv, got \"" + f->substr(0, 20) + "\"";
@@ -141,7 +159,8 @@ std::string next_page_base(const char* endpoint, const Api::Window& w, const htt
     return std::string(endpoint) + "?klant_ean=" + w.klant.to_string() +
            "&meter_ean=" + w.meter.to_string() +
            "&start_tijd=" + http::url_encode(*one(q, "start_tijd")) + "&eind_tijd=" +
-           http::url_encode(one(q, "eind_tijd") ? *one(q, "eind_tijd") : format_utc_ms(w.end));
+           http::url_encode(one(q, "eind_tijd") ? *one(q, "eind_tijd")
+                                                : format_utc(time_point_cast<seconds>(w.end)));
 }
 
 http::Response finish_page(const Api::Window& w, std::string body, bool more,

@@ -34,44 +34,86 @@ struct Api::Window {
 
 namespace api {
 
+/// The challenge of a 401 that wants a client's name and secret.
+inline constexpr const char* k_basic_challenge = "Basic realm=\"meter-gateway\", charset=\"UTF-8\"";
+
 /// Who may call an endpoint.
 enum class Access {
     open,   ///< anyone, without credentials; no data behind it
-    login,  ///< any client with valid credentials (the token, the gateway's status)
+    basic,  ///< any client, with Basic credentials only (the token endpoint)
+    login,  ///< any client with valid credentials (the gateway's status)
     data,   ///< a reader: measurement and master data, per customer consent
 };
 
+/// A query or path parameter: what the handler accepts, and what the document says.
 struct Param {
     const char* name;
     bool required;
-    bool repeatable;
+    bool repeatable;   ///< repeat the parameter, or separate values with commas
     const char* type;  ///< "ean", "time", "integer", "enum"
     const char* description;
-    std::vector<const char*> values;  ///< for enums
+    std::vector<const char*> values = {};  ///< for enums
+    std::int64_t minimum = 0;              ///< for integers
+    std::int64_t maximum = 0;
 };
+/// The parameter of that name in a table (which must have it).
+const Param& param(const std::vector<Param>& table, std::string_view name);
 
 /// A JSON Schema under components/schemas, as JSON text, written next to the handler whose
 /// responses it describes.
 struct Schema {
     const char* name;
-    const char* json;
+    std::string json;
 };
+
+/// Pieces of response schemas that several endpoints share.
+namespace schema {
+inline constexpr const char* ean = R"({"$ref":"#/components/schemas/Ean"})";
+inline constexpr const char* utc = R"({"$ref":"#/components/schemas/UtcTime"})";
+/// A UtcTime or null (in OpenAPI 3.0 a $ref cannot be made nullable).
+inline constexpr const char* utc_or_null =
+    R"({"type":"string","format":"date-time","nullable":true,)"
+    R"("pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"})";
+inline constexpr const char* date = R"({"type":"string","format":"date"})";
+inline constexpr const char* time_of_day =
+    R"({"type":"string","pattern":"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$"})";
+inline constexpr const char* next_page =
+    R"({"type":"string","nullable":true,"description":"The next page's URL; null on the last."})";
+inline constexpr const char* meter_type =
+    R"({"type":"string","enum":["bruto_productie","overdrachtspunt"]})";
+inline constexpr const char* link_state = R"({"type":"string","enum":["ok","degraded","down",)"
+                                          R"("unknown"],"description":"From the meter's last )"
+                                          R"(10 polls: ok, all gave a valid sample; degraded, )"
+                                          R"(some did; down, none did; unknown, not polled yet."})";
+inline constexpr const char* counters =
+    R"({"type":"object","additionalProperties":{"type":"integer","minimum":0},)"
+    R"("description":"Poll counters since the gateway started."})";
+}  // namespace schema
 
 /// An endpoint's operation in the OpenAPI document, defined next to its handler.
 struct OperationDoc {
     const char* operation_id;
     const char* summary;
+    const char* description;          ///< what a client may rely on
     const std::vector<Param>* query;  ///< nullptr: the endpoint takes no query parameters
     const std::vector<Param>* path;   ///< the {name} segments of the route's path
     const char* body;                 ///< the schema of the 200 body (a name in `schemas`)
-    bool csv;                         ///< also answers text/csv (formaat=csv)
-    std::vector<Schema> schemas;      ///< the schemas this endpoint's responses use
+    bool csv;                         ///< also answers text/csv (formaat=csv), with a Link header
+    /// The error statuses the handler (and the login and rate checks before it) can answer;
+    /// the server's own (400 bad_request, 405, 413, 414, 431) are added for every operation.
+    std::vector<int> errors;
+    std::vector<Schema> schemas;  ///< the schemas this endpoint's responses use
 };
 
 extern const OperationDoc k_healthz_doc, k_openapi_doc, k_token_doc, k_status_doc, k_meters_doc,
     k_meter_doc, k_metingen_doc, k_meterstanden_doc;
-/// The error body every endpoint answers with (api.cpp, next to Api::error).
-extern const Schema k_error_schema;
+/// The error codes, each with the status that carries it.
+struct ErrorCode {
+    int status;
+    const char* code;
+    const char* when;
+};
+extern const std::vector<ErrorCode> k_error_codes;
 
 /// The parameters of the window endpoints (metingen, meterstanden).
 const std::vector<Param>& window_params();
@@ -93,9 +135,6 @@ std::string next_page_base(const char* endpoint, const Api::Window& w, const htt
 /// Closes a page: JSON gets its "next" member, CSV a Link header.
 http::Response finish_page(const Api::Window& w, std::string body, bool more,
                            const std::string& next);
-
-/// A meter's link state as the daemon sees it (status and meter details).
-const char* link_state_name(const MeterLive& m);
 
 /// "null" or the time as a JSON string.
 std::string opt_time_json(const std::optional<SysS>& t);

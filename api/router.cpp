@@ -12,7 +12,7 @@ const std::vector<Api::Endpoint>& Api::endpoints() {
     static const std::vector<Endpoint> table{
         {"/healthz", "GET", Access::open, &Api::healthz, &k_healthz_doc},
         {"/api/v1/openapi.json", "GET", Access::open, &Api::openapi_json, &k_openapi_doc},
-        {"/api/v1/token", "POST", Access::login, &Api::token, &k_token_doc},
+        {"/api/v1/token", "POST", Access::basic, &Api::token, &k_token_doc},
         {"/api/v1/meters", "GET", Access::data, &Api::meters, &k_meters_doc},
         {"/api/v1/meters/{meter_ean}", "GET", Access::data, &Api::meter_details, &k_meter_doc},
         {"/api/v1/metingen", "GET", Access::data, &Api::metingen, &k_metingen_doc},
@@ -70,6 +70,15 @@ http::Response Api::route(Ctx& ctx) {
         return r;
     }
     if (found->access == Access::open) return (this->*found->handler)(ctx);
+    const std::string& given = ctx.req.authorization;
+    if (found->access == Access::basic && !given.empty() && given.rfind("Basic ", 0) != 0 &&
+        given.rfind("basic ", 0) != 0) {
+        auto r = error(ctx, 401, "unauthorized",
+                       std::string(found->method) + " " + found->path +
+                           " takes Basic credentials (the client's name and secret), not a token");
+        r.set("WWW-Authenticate", k_basic_challenge);
+        return r;
+    }
 
     std::string why;
     auto q = http::parse_query(http::query_of(ctx.req.target), why);
@@ -82,12 +91,16 @@ http::Response Api::route(Ctx& ctx) {
 // GET /healthz: liveness, without credentials and without data.
 const OperationDoc api::k_healthz_doc{
     "getHealth",
-    "Liveness, without authentication and without data",
+    "Liveness",
+    "Answers while the process runs; no credentials, no data. For the gateway's health (meters, "
+    "storage, MQTT, certificate) see /api/v1/status.",
     nullptr,
     nullptr,
     "Health",
     false,
-    {{"Health", R"({"type":"object","properties":{"status":{"type":"string"}}})"}}};
+    {},
+    {{"Health", R"({"type":"object","required":["status"],"additionalProperties":false,)"
+                R"("properties":{"status":{"type":"string","enum":["ok"]}}})"}}};
 
 http::Response Api::healthz(Ctx&) {
     http::Response r;
@@ -96,13 +109,18 @@ http::Response Api::healthz(Ctx&) {
 }
 
 // GET /api/v1/openapi.json: this table as an OpenAPI document.
-const OperationDoc api::k_openapi_doc{"getOpenApi",
-                                      "This document",
-                                      nullptr,
-                                      nullptr,
-                                      "Any",
-                                      false,
-                                      {{"Any", R"({"type":"object"})"}}};
+const OperationDoc api::k_openapi_doc{
+    "getOpenApi",
+    "This document",
+    "Generated from the tables the server routes and validates with; no credentials.",
+    nullptr,
+    nullptr,
+    "OpenApiDocument",
+    false,
+    {},
+    {{"OpenApiDocument",
+      R"({"type":"object","required":["openapi","info","paths","components"],)"
+      R"("additionalProperties":true,"properties":{"openapi":{"type":"string","enum":["3.0.3"]}}})"}}};
 
 http::Response Api::openapi_json(Ctx&) {
     http::Response r;

@@ -8,15 +8,63 @@ namespace gw {
 using namespace std::chrono;
 using namespace api;
 
-const OperationDoc api::k_status_doc{"getStatus",
-                                     "Gateway health",
-                                     nullptr,
-                                     nullptr,
-                                     "Status",
-                                     false,
-                                     {{"Status", R"({"type":"object"})"}}};
+const OperationDoc api::k_status_doc{
+    "getStatus",
+    "Gateway health",
+    "Version, uptime, the clock, each meter's link state and counters (a reader sees only the "
+    "meters of customers with consent), MQTT, storage and the TLS certificate. It answers "
+    "also while storage is unavailable.",
+    nullptr,
+    nullptr,
+    "Status",
+    false,
+    {400, 401, 429, 500, 503},
+    {{"Status",
+      std::string(
+          R"({"type":"object","additionalProperties":false,"required":["version","gateway_id",)"
+          R"("interval_s","now","started_at","uptime_s","clock","meters","mqtt","storage"],)"
+          R"("properties":{"version":{"type":"string"},"gateway_id":{"type":"string"},)"
+          R"("interval_s":{"type":"integer","minimum":1},"now":)") +
+          schema::utc + R"(,"started_at":)" + schema::utc +
+          R"(,"uptime_s":{"type":"integer","minimum":0},"clock":{"type":"object",)"
+          R"("additionalProperties":false,"required":["trusted","status"],"properties":{)"
+          R"("trusted":{"type":"boolean","description":"Intervals are stamped only while )"
+          R"(the clock is trusted."},"status":{"type":"string"}}},"meters":{"type":"array",)"
+          R"("items":{"type":"object","additionalProperties":false,"required":["meter_ean",)"
+          R"("link_state","last_success","last_error","counters"],"properties":{"meter_ean":)" +
+          schema::ean + R"(,"link_state":)" + schema::link_state + R"(,"last_success":)" +
+          schema::utc_or_null + R"(,"last_error":{"type":"string","nullable":true},"counters":)" +
+          schema::counters +
+          R"(}}},"mqtt":{"type":"object","additionalProperties":false,"required":["enabled",)"
+          R"("state","error","backlog","oldest_unsent"],"properties":{"enabled":{"type":)"
+          R"("boolean"},"state":{"type":"string","enum":["disabled","connecting","connected",)"
+          R"("disconnected"]},"error":{"type":"string","nullable":true},"backlog":{"type":)"
+          R"("integer","minimum":0,"nullable":true,"description":"Committed intervals not )"
+          R"(yet acknowledged by the broker; null when storage cannot be read."},)"
+          R"("oldest_unsent":)" +
+          schema::utc_or_null +
+          R"(}},"storage":{"type":"object","additionalProperties":false,"required":["state",)"
+          R"("error","uncommitted_in_memory","uncommitted_limit","uncommitted_dropped"],)"
+          R"("properties":{"state":{"type":"string","enum":["ok","failing","unavailable"],)"
+          R"("description":"failing: commits fail and closed intervals are held in memory; )"
+          R"(unavailable: the data file cannot be opened or read."},"error":{"type":"string",)"
+          R"("nullable":true},"uncommitted_in_memory":{"type":"integer","minimum":0},)"
+          R"("uncommitted_limit":{"type":"integer","minimum":0},"uncommitted_dropped":)"
+          R"({"type":"integer","minimum":0},"bytes":{"type":"integer","minimum":0},)"
+          R"("wal_bytes":{"type":"integer","minimum":0},"schema_version":{"type":"integer"},)"
+          R"("intervals":{"type":"integer","minimum":0},"oldest_interval":)" +
+          schema::utc_or_null + R"(,"newest_interval":)" + schema::utc_or_null +
+          R"(}},"tls":{"type":"object","additionalProperties":false,"required":[)"
+          R"("certificate","not_after","days_left","warning"],"properties":{"certificate":)"
+          R"({"type":"string"},"not_after":)" +
+          schema::utc +
+          R"(,"days_left":{"type":"integer"},"warning":{"type":"string","nullable":true}}}}})"}}};
 
 namespace {
+
+SysS secs(SysMs t) {
+    return time_point_cast<seconds>(t);
+}
 
 void opt_time(JsonWriter& w, std::string_view key, const std::optional<SysS>& t) {
     w.key(key);
@@ -31,8 +79,8 @@ http::Response Api::status(Ctx& ctx) {
     GatewayLive live = live_ ? live_() : GatewayLive{now};
     JsonWriter o;
     o.object().field("version", version_).field("gateway_id", config_.gateway.id);
-    o.key("interval_s").integer(config_.gateway.interval_s).field("now", format_utc_ms(now));
-    o.field("started_at", format_utc_ms(live.started_at));
+    o.key("interval_s").integer(config_.gateway.interval_s).field("now", format_utc(secs(now)));
+    o.field("started_at", format_utc(secs(live.started_at)));
     o.key("uptime_s")
         .integer(static_cast<std::int64_t>(duration_cast<seconds>(now - live.started_at).count()));
     o.key("clock").object().key("trusted").boolean(live.clock_trusted);
@@ -53,9 +101,11 @@ http::Response Api::status(Ctx& ctx) {
             return error(ctx, 503, "storage_unavailable",
                          "storage unavailable: " + ok.error().message);
         if (!*ok) continue;
-        o.object().field("meter_ean", m.meter_ean).field("link_state", link_state_name(m));
+        o.object()
+            .field("meter_ean", m.meter_ean)
+            .field("link_state", link_state_name(m.link_state));
         o.key("last_success");
-        m.last_success ? o.string(format_utc_ms(*m.last_success)) : o.null();
+        m.last_success ? o.string(format_utc(secs(*m.last_success))) : o.null();
         o.field("last_error", m.last_error).key("counters").object();
         for (const auto& [k, v] : m.counters) o.key(k).integer(v);
         o.end().end();
@@ -71,7 +121,10 @@ http::Response Api::status(Ctx& ctx) {
         why = st.error().message;
     }
     o.key("mqtt").object().key("enabled").boolean(config_.mqtt.enabled);
-    o.field("state", live.mqtt_state).key("backlog");
+    o.field("state", live.mqtt_state);
+    o.field("error",
+            live.mqtt_error.empty() ? std::nullopt : std::optional<std::string>(live.mqtt_error));
+    o.key("backlog");
     st ? o.integer(static_cast<std::int64_t>(st->pending_forward)) : o.null();
     if (st)
         opt_time(o, "oldest_unsent", st->oldest_pending);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "gw/api/api.hpp"
 #include "gw/core/log.hpp"
 #include "gw/daemon/gateway.hpp"
 #include "gw/daemon/setup.hpp"
@@ -17,6 +18,7 @@ void usage(std::ostream& os) {
           "       meter-gateway --check-config FILE  validate FILE, print every problem, exit "
           "non-zero on errors\n"
           "       meter-gateway --profiles           list the built-in meter profiles\n"
+          "       meter-gateway --openapi            print the pull API's OpenAPI document\n"
           "       meter-gateway --version\n";
 }
 
@@ -87,6 +89,10 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc == 2 && std::strcmp(argv[1], "--profiles") == 0) return list_profiles();
+    if (argc == 2 && std::strcmp(argv[1], "--openapi") == 0) {
+        std::cout << gw::Api::openapi_document(gw::version()) << "\n";
+        return 0;
+    }
     if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
         usage(std::cout);
         return 0;

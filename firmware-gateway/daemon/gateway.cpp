@@ -20,7 +20,7 @@ namespace {
 constexpr const char* k_log = "gateway";
 constexpr std::int64_t k_prune_batch = 500;
 milliseconds grace_for(const MeterConfig& m) {
-    return milliseconds{m.poll_ms + 500};
+    return m.close_grace();
 }
 }  // namespace
 
@@ -84,7 +84,7 @@ GatewayLive Gateway::live() const {
     for (const auto& st : status_) {
         MeterLive m;
         m.meter_ean = st.config->meter_ean.to_string();
-        m.link_up = st.link_up;
+        m.link_state = st.polls.state();
         m.last_success = st.last_success;
         m.last_error = st.last_error;
         const auto& c = st.counters;
@@ -101,9 +101,15 @@ GatewayLive Gateway::live() const {
                       {"dropped_samples", st.dropped_samples},
                       {"untrusted_clock_samples", st.untrusted_samples},
                       {"cross_check_failures", st.cross_check_failures}};
+        for (const auto& held : pending_)
+            if (held.record.meter_ean == st.config->meter_ean) {
+                m.oldest_uncommitted = held.record.end;
+                break;
+            }
         g.meters.push_back(std::move(m));
     }
     g.mqtt_state = mqtt_ ? mqtt_->state() : "disabled";
+    if (mqtt_) g.mqtt_error = mqtt_->last_error();
     g.pending_commits = pending_.size();
     g.pending_limit = pending_limit_;
     g.pending_dropped = pending_dropped_;
@@ -235,6 +241,7 @@ void Gateway::on_poll(std::size_t m, PollResult&& r) {
                                         : (r.error ? r.error->message : std::string("no reply"))});
     }
     st.link_up = r.link_up;
+    st.polls.note(r.sample.has_value());
     st.counters = r.counters;
     if (r.error) {
         if (st.last_error != r.error->message) log::warn(k_log, r.error->message);

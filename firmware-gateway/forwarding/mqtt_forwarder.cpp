@@ -127,6 +127,7 @@ void MqttForwarder::on_connected() {
         log::info(k_log, "connected to ", config_.mqtt.uri);
     reconnect_backoff_.reset();
     state_ = "connected";
+    error_.clear();
     in_flight_.clear();
     publisher_->publish(
         status_topic(config_), "online", true, [this](bool ok, int, const std::string& why) {
@@ -137,7 +138,8 @@ void MqttForwarder::on_connected() {
 
 void MqttForwarder::on_connect_failed(int rc, const std::string& why) {
     const auto delay = reconnect_backoff_.fail();
-    state_ = "disconnected: " + why;
+    state_ = "disconnected";
+    error_ = why;
     // Loud once, then quieter: a broker that is down for a day must not flood the journal.
     const int failures = reconnect_backoff_.failures();
     if (failures == 1 || failures % 20 == 0)
@@ -258,7 +260,8 @@ void MqttForwarder::stop() {
     flush_marks();  // what the broker acknowledged is recorded before exit, if the store lets us
     if (publisher_ && connected_) publisher_->disconnect(status_topic(config_));
     connected_ = false;
-    state_ = "disconnected: stopped";
+    state_ = "disconnected";
+    error_ = "stopped";
 }
 
 }  // namespace gw

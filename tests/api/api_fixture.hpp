@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,6 +15,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <future>
+#include <iostream>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -22,6 +25,7 @@
 #include "gw/api/secret.hpp"
 #include "gw/drivers/profile.hpp"
 #include "gw/store/store.hpp"
+#include "openapi_check.hpp"
 #include "site_config.hpp"
 #include "temp_dir.hpp"
 
@@ -59,6 +63,22 @@ inline std::string config_text(const std::string& db, int rate_limit) {
     return site.toml();
 }
 
+/// Every response the API tests receive is checked against the served OpenAPI document; at
+/// exit the number checked, per operation and status, is printed.
+struct OpenApiTally {
+    std::unique_ptr<gw::test::OpenApiCheck> check;
+    ~OpenApiTally() {
+        if (!check) return;
+        int total = 0;
+        for (const auto& [what, n] : check->checked()) total += n;
+        std::cerr << "openapi: " << total << " responses checked against the served document, "
+                  << check->checked().size() << " operation and status pairs:\n";
+        for (const auto& [what, n] : check->checked())
+            std::cerr << "  " << n << "  " << what << "\n";
+    }
+};
+inline OpenApiTally g_openapi;
+
 struct Reply {
     int status = 0;
     std::map<std::string, std::string> headers;
@@ -70,18 +90,89 @@ struct Reply {
     }
 };
 
+/// The real store, passed through; on request it fails (the API answers 503) or throws (the API
+/// answers 500): faults a test cannot produce otherwise at a chosen moment.
+class FaultyStore : public gw::ApiStore {
+  public:
+    enum class Mode { pass, fail_data, fail_all, throw_all };
+    explicit FaultyStore(gw::ApiStore& real) : real_(real) {}
+    std::atomic<Mode> mode{Mode::pass};
+
+    gw::Result<std::vector<gw::IntervalRecord>> intervals(const gw::Ean18& m, gw::SysS a,
+                                                          gw::SysS b, std::int64_t o,
+                                                          std::int64_t l) override {
+        if (auto e = fault(true)) return *e;
+        return real_.intervals(m, a, b, o, l);
+    }
+    gw::Result<std::optional<gw::SysS>> latest_end(const gw::Ean18& m) override {
+        if (auto e = fault(true)) return *e;
+        return real_.latest_end(m);
+    }
+    gw::Result<std::vector<gw::EnergyReading>> energy_readings(const gw::Ean18& m, gw::SysS a,
+                                                               gw::SysS b, std::int64_t o,
+                                                               std::int64_t l) override {
+        if (auto e = fault(true)) return *e;
+        return real_.energy_readings(m, a, b, o, l);
+    }
+    gw::Result<bool> consent_active(const gw::Ean18& k) override {
+        if (auto e = fault(true)) return *e;
+        return real_.consent_active(k);
+    }
+    gw::Result<std::optional<gw::ApiClient>> client(const std::string& n) override {
+        if (auto e = fault(false)) return *e;
+        return real_.client(n);
+    }
+    gw::Result<std::vector<gw::ApiClient>> clients() override {
+        if (auto e = fault(false)) return *e;
+        return real_.clients();
+    }
+    gw::Result<std::vector<gw::ApiSecret>> valid_secrets(const std::string& n,
+                                                         gw::SysS at) override {
+        if (auto e = fault(false)) return *e;
+        return real_.valid_secrets(n, at);
+    }
+    gw::Status update_secret_hash(std::int64_t id, const std::string& h) override {
+        return real_.update_secret_hash(id, h);
+    }
+    gw::Status append_audit(const std::vector<gw::AuditRecord>& r) override {
+        return real_.append_audit(r);
+    }
+    gw::Result<gw::StoreStats> stats() override {
+        if (auto e = fault(true)) return *e;
+        return real_.stats();
+    }
+    gw::Result<std::int64_t> data_version() override {
+        if (auto e = fault(true)) return *e;
+        return real_.data_version();
+    }
+
+  private:
+    std::optional<gw::Error> fault(bool data) {
+        const Mode m = mode;
+        if (m == Mode::throw_all) throw std::runtime_error("injected fault");
+        if (m == Mode::fail_all || (m == Mode::fail_data && data))
+            return gw::make_error(gw::Errc::store_io, "injected: disk I/O error");
+        return std::nullopt;
+    }
+    gw::ApiStore& real_;
+};
+
 /// The gateway's API on a real TLS listener, served from a background io thread.
 struct Fixture {
     gw::test::TempDir dir;
     gw::ManualClock clock{gw::SysMs{(k_day + hours{24} + minutes{1}).time_since_epoch()}};
     gw::Config cfg;
     std::unique_ptr<gw::Store> store;
+    std::unique_ptr<FaultyStore> faults;  ///< what the Api reads through
     std::unique_ptr<gw::Api> api;
     asio::io_context io;
     std::unique_ptr<gw::HttpsServer> server;
     std::thread thread;
     std::string reader_secret, admin_secret;
     std::vector<std::string> live_meters{MA};  ///< what the daemon reports as live, for status
+    /// Per meter, the end of its oldest interval the daemon holds uncommitted (set on the io
+    /// thread).
+    std::map<std::string, gw::SysS> held;
     std::optional<gw::SysS> tls_not_after;
     asio::ssl::context client_tls{asio::ssl::context::tls_client};
 
@@ -124,18 +215,29 @@ struct Fixture {
             REQUIRE(
                 store->commit_interval(r, &e, false, {}, gw::SysMs{r.end.time_since_epoch()}).ok());
         }
+        faults = std::make_unique<FaultyStore>(*store);
         api = std::make_unique<gw::Api>(
-            cfg, *store, clock, "test",
+            cfg, *faults, clock, "test",
             [this] {
                 gw::GatewayLive g;
                 g.started_at = clock.utc_now() - minutes{5};
-                for (const auto& m : live_meters)
-                    g.meters.push_back({m, true, clock.utc_now(), std::nullopt, {{"polls", 7}}});
+                for (const auto& m : live_meters) {
+                    gw::MeterLive ml;
+                    ml.meter_ean = m;
+                    ml.link_state = gw::LinkState::ok;
+                    ml.last_success = clock.utc_now();
+                    ml.counters = {{"polls", 7}};
+                    if (auto it = held.find(m); it != held.end())
+                        ml.oldest_uncommitted = it->second;
+                    g.meters.push_back(std::move(ml));
+                }
                 g.tls_certificate = cfg.api.tls_cert;
                 g.tls_not_after = tls_not_after;
                 return g;
             },
             gw::ApiOptions{1000});
+        if (!g_openapi.check)
+            g_openapi.check = std::make_unique<gw::test::OpenApiCheck>(api->openapi());
         limits.max_connections = cfg.api.max_connections;
         auto s = gw::HttpsServer::start(
             io, cfg.api, [this](const gw::http::Request& r) { return api->handle(r); }, limits);
@@ -196,13 +298,23 @@ struct Fixture {
             req.prepare_payload();
         }
         bhttp::write(stream, req);
-        return read(stream, method == "HEAD");
+        return read(stream, method, target);
     }
 
-    static Reply read(beast::ssl_stream<beast::tcp_stream>& stream, bool head = false) {
+    /// Checks a response against the served OpenAPI document (a failed check fails the test).
+    static void validate(const std::string& method, const std::string& target, const Reply& r) {
+        if (r.status == 0 || !g_openapi.check) return;  // no answer: nothing to check
+        for (const auto& p :
+             g_openapi.check->problems({method, target, r.status, r.headers, r.body}))
+            CHECK_MESSAGE(false,
+                          "OpenAPI: " << method << " " << target.substr(0, 120) << ": " << p);
+    }
+
+    static Reply read(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& method,
+                      const std::string& target) {
         beast::flat_buffer buf;
         bhttp::response_parser<bhttp::string_body> parser;
-        parser.skip(head);  // a HEAD answer has Content-Length but no body
+        parser.skip(method == "HEAD");  // a HEAD answer has Content-Length but no body
         parser.body_limit(64 * 1024 * 1024);
         beast::error_code ec;
         bhttp::read(stream, buf, parser, ec);
@@ -212,6 +324,7 @@ struct Fixture {
         for (const auto& f : parser.get())
             r.headers[std::string(f.name_string())] = std::string(f.value());
         r.body = parser.get().body();
+        validate(method, target, r);
         return r;
     }
 
@@ -224,6 +337,12 @@ struct Fixture {
         beast::get_lowest_layer(stream).expires_after(seconds{10});
         stream.handshake(asio::ssl::stream_base::client);
         asio::write(stream, asio::buffer(bytes));  // one write: one TLS record
+        // The request lines, to check each answer against the document.
+        static const std::regex request_line(R"(([A-Z]+) (\S+) HTTP/1\.[01]\r\n)");
+        std::vector<std::pair<std::string, std::string>> sent;
+        for (std::sregex_iterator it(bytes.begin(), bytes.end(), request_line), end; it != end;
+             ++it)
+            sent.emplace_back((*it)[1], (*it)[2]);
         std::vector<Reply> out;
         beast::flat_buffer buf;
         for (int i = 0; i < responses; ++i) {
@@ -236,6 +355,9 @@ struct Fixture {
             for (const auto& f : parser.get())
                 r.headers[std::string(f.name_string())] = std::string(f.value());
             r.body = parser.get().body();
+            const std::size_t n = out.size();
+            validate(n < sent.size() ? sent[n].first : "GET",
+                     n < sent.size() ? sent[n].second : "/(unparsed request)", r);
             out.push_back(std::move(r));
         }
         return out;

@@ -24,9 +24,8 @@ TEST_CASE(
                                          "/api/v1/meters", "/api/v1/meters/{meter_ean}",
                                          "/api/v1/metingen", "/api/v1/meterstanden",
                                          "/api/v1/status"});
-    // Every operation has a unique id, and every schema reference resolves.
+    // Every operation has a unique id, and every reference resolves.
     std::set<std::string> ids;
-    const auto& schemas = j.at("components").at("schemas").as_object();
     std::function<void(const boost::json::value&)> refs = [&](const boost::json::value& v) {
         if (v.is_array())
             for (const auto& e : v.as_array()) refs(e);
@@ -34,12 +33,19 @@ TEST_CASE(
         for (const auto& kv : v.as_object()) {
             if (kv.key() == "$ref") {
                 const std::string ref(kv.value().as_string());
-                CHECK_MESSAGE(schemas.contains(ref.substr(ref.rfind('/') + 1)), ref);
+                REQUIRE(ref.rfind("#/components/", 0) == 0);
+                const auto kind = ref.substr(13, ref.find('/', 13) - 13);
+                CHECK_MESSAGE(j.at("components")
+                                  .at(kind)
+                                  .as_object()
+                                  .contains(ref.substr(ref.rfind('/') + 1)),
+                              ref);
             }
             refs(kv.value());
         }
     };
     refs(j.at("paths"));
+    refs(j.at("components"));
     for (const auto& path : j.at("paths").as_object())
         for (const auto& op : path.value().as_object())
             CHECK(ids.insert(std::string(op.value().at("operationId").as_string())).second);
@@ -325,11 +331,12 @@ TEST_CASE("meterstanden: energy readings at interval ends in kWh") {
     REQUIRE(r.status == 200);
     auto rows = r.json().at("meterstanden").as_array();
     REQUIRE(rows.size() == 8);  // 23:55 and 00:00, four registers each
-    CHECK(rows[0].at("register").as_string() == "actief_levering");
-    CHECK(rows[0].at("eenheid").as_string() == "kWh");
-    CHECK(r.body.find("\"register\":\"actief_levering\",\"waarde\":1028.844,") !=
+    // The same names as call 2: meting_type is the register, waarde_type its unit.
+    CHECK(rows[0].at("meting_type").as_string() == "actief_levering");
+    CHECK(rows[0].at("waarde_type").as_string() == "kWh");
+    CHECK(r.body.find("\"waarde\":1028.844,\"meting_type\":\"actief_levering\"") !=
           std::string::npos);  // 1000000+287*100.5 Wh
-    CHECK(rows[3].at("eenheid").as_string() == "kVArh");
+    CHECK(rows[3].at("waarde_type").as_string() == "kVArh");
     CHECK(rows[4].at("tijd").as_string() == "00:00:00");
 }
 
@@ -339,15 +346,21 @@ TEST_CASE("meter details and status") {
     REQUIRE(d.status == 200);
     auto j = d.json();
     CHECK(j.at("meter_type").as_string() == "overdrachtspunt");
-    CHECK(j.at("merk").as_string() == "Janitza");
-    CHECK(j.at("spanning_modus").as_string() == "phase_to_neutral");
-    CHECK(j.at("link_state").as_string() == "up");
+    // One naming rule: the operator's fields in Dutch, the gateway's own in English.
+    CHECK(j.at("make").as_string() == "Janitza");
+    CHECK(j.at("voltage_mode").as_string() == "phase_to_neutral");
+    CHECK(j.at("sign").as_string() == "import_positive");
+    CHECK(j.at("link_state").as_string() == "ok");
     CHECK(j.at("modbus").at("port").as_int64() == 1);
-    CHECK(j.at("fouttellers").at("polls").as_int64() == 7);
+    CHECK(j.at("counters").at("polls").as_int64() == 7);
+    for (const char* dutch : {"merk", "serienummer", "profiel", "spanning_modus", "methode",
+                              "teken", "laatste_succesvolle_lezing", "laatste_fout", "fouttellers"})
+        CHECK_FALSE(j.as_object().contains(dutch));
+    // One time format: UTC with Z, to the second.
+    CHECK(j.at("last_success").as_string() == "2026-11-24T00:01:00Z");
     check_error(f.request("/api/v1/meters/871685900000000066", f.reader()), 404, "not_found",
                 "not on this gateway");
-    check_error(f.request(std::string("/api/v1/meters/") + MC, f.reader()), 403, "geen_toestemming",
-                K2);
+    check_error(f.request(std::string("/api/v1/meters/") + MC, f.reader()), 403, "no_consent", K2);
     check_error(f.request("/api/v1/meters/12345", f.reader()), 400, "invalid_parameter",
                 "must be 18 digits");
     // A path below a meter is no endpoint, and neither is the collection with a slash.
@@ -362,7 +375,10 @@ TEST_CASE("meter details and status") {
     CHECK(sj.at("storage").at("intervals").as_int64() == 288);
     CHECK(sj.at("mqtt").at("enabled").as_bool() == false);
     CHECK(sj.at("uptime_s").as_int64() == 300);
-    CHECK(sj.at("meters").at(0).at("link_state").as_string() == "up");
+    CHECK(sj.at("meters").at(0).at("link_state").as_string() == "ok");
+    CHECK(sj.at("now").as_string() == "2026-11-24T00:01:00Z");
+    CHECK(sj.at("started_at").as_string() == "2026-11-23T23:56:00Z");
+    CHECK(sj.at("meters").at(0).at("last_success").as_string() == "2026-11-24T00:01:00Z");
 }
 
 TEST_CASE("401: missing, wrong and malformed credentials, tokens, expiry") {
@@ -437,13 +453,13 @@ TEST_CASE("403: consent is enforced on every call, a revocation takes effect on 
                                      time_point_cast<seconds>(f.clock.utc_now()), "klant")
                     .ok());
     }
-    check_error(f.request(f.metingen(q), f.reader()), 403, "geen_toestemming", "no active consent");
+    check_error(f.request(f.metingen(q), f.reader()), 403, "no_consent", "no active consent");
     auto listed = f.request("/api/v1/meters", f.reader()).json();
     CHECK(listed.at("meters").as_array().empty());
     CHECK(listed.at("niet_beschikbaar").as_array().size() == 2);
     check_error(f.request(std::string("/api/v1/metingen?klant_ean=") + K2 + "&meter_ean=" + MC + q,
                           f.reader()),
-                403, "geen_toestemming", K2);
+                403, "no_consent", K2);
     // role: an admin client may not read measurement data
     check_error(f.request("/api/v1/meters", f.basic("installer", f.admin_secret)), 403, "forbidden",
                 "role admin");
@@ -610,7 +626,7 @@ TEST_CASE(
             req.set(bhttp::field::host, "localhost");
             req.keep_alive(true);
             bhttp::write(s, req);
-            CHECK(Fixture::read(s).status == 200);
+            CHECK(Fixture::read(s, "GET", "/healthz").status == 200);
         }
     }
 }

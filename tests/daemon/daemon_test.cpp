@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -57,8 +58,11 @@ struct Site {
     std::unique_ptr<gw::test::SimProcess> sim_a, sim_b;
     gw::test::SiteConfig cfg;
     std::string db;
-    /// `dead_b`: the second meter's link points at a port where nothing listens.
-    Site(gw::test::TempDir& dir, int interval_s = 5, bool dead_b = false) : db(dir.file("gw.db")) {
+    /// `dead_b`: the second meter's link points at a port where nothing listens. `b_extra`: more
+    /// options for the second meter's simulator (a fault, say).
+    Site(gw::test::TempDir& dir, int interval_s = 5, bool dead_b = false,
+         const std::vector<std::string>& b_extra = {})
+        : db(dir.file("gw.db")) {
         const std::vector<std::string> common{"--scenario", "swing",     "--peak-kw",
                                               "40",         "--noise-v", "0.1"};
         auto args = [&](const char* profile, const char* truth) {
@@ -69,9 +73,11 @@ struct Site {
         };
         sim_a = std::make_unique<gw::test::SimProcess>(dir, args("eastron-sdm630", "truth-a.jsonl"),
                                                        "sim-a.log");
-        if (!dead_b)
-            sim_b = std::make_unique<gw::test::SimProcess>(
-                dir, args("carlo-gavazzi-em24", "truth-b.jsonl"), "sim-b.log");
+        if (!dead_b) {
+            auto b = args("carlo-gavazzi-em24", "truth-b.jsonl");
+            b.insert(b.end(), b_extra.begin(), b_extra.end());
+            sim_b = std::make_unique<gw::test::SimProcess>(dir, b, "sim-b.log");
+        }
         cfg.interval_s = interval_s;
         cfg.db = db;
         cfg.links = {gw::test::LinkSpec{"a", "tcp", sim_a->port},
@@ -233,6 +239,55 @@ TEST_CASE(
     }
     CHECK(link_event);
     CHECK_FALSE(error_event);  // error events go with stored intervals; the dead meter has none
+}
+
+TEST_CASE(
+    "a meter that answers every read with a Modbus exception is down, though its link is up") {
+    gw::test::TempDir dir;
+    Site site(dir, 5, false, {"--fault", "* exception 11"});
+    site.cfg.api = true;
+    site.cfg.write(dir.file("gw.toml"));
+    const std::string secret = gw::generate_secret();
+    {
+        auto s = gw::Store::open(site.db);
+        REQUIRE(s.ok());
+        REQUIRE((*s)->add_client("ops", gw::Role::admin, gw::hash_secret(secret, 1000), gw::SysS{})
+                    .ok());
+        REQUIRE(
+            (*s)->add_client("liander", gw::Role::reader, gw::hash_secret(secret, 1000), gw::SysS{})
+                .ok());
+        REQUIRE((*s)->record_consent(*gw::Ean18::parse(gw::test::k_klant), true, gw::SysS{}, "test")
+                    .ok());
+    }
+    auto gateway = start_gateway(dir, dir.file("gw.toml"));
+    const int port = gw::test::wait_api_port(dir.file("gateway.log"), seconds{10});
+    REQUIRE(port > 0);
+    // The link state of each meter, once both have been polled a full window.
+    std::map<std::string, std::string> state;
+    std::int64_t exceptions = 0;
+    CHECK(gw::test::wait_until(
+        [&] {
+            auto r = gw::test::https_request(port, "/api/v1/status", "ops", secret);
+            if (r.status != 200) return false;
+            const auto meters = boost::json::parse(r.body).at("meters").as_array();
+            for (const auto& m : meters) {
+                state[std::string(m.at("meter_ean").as_string())] =
+                    std::string(m.at("link_state").as_string());
+                if (m.at("meter_ean") == k_meter_b)
+                    exceptions = m.at("counters").at("exceptions").as_int64();
+            }
+            return state[k_meter_a] == "ok" && state[k_meter_b] == "down" && exceptions >= 10;
+        },
+        seconds{20}));
+    CHECK(state[k_meter_a] == "ok");
+    CHECK(state[k_meter_b] == "down");
+    CHECK(exceptions >= 10);
+    auto details = gw::test::https_request(port, std::string("/api/v1/meters/") + k_meter_b,
+                                           "liander", secret);
+    INFO(details.body);
+    REQUIRE(details.status == 200);
+    CHECK(boost::json::parse(details.body).at("link_state") == "down");
+    gateway->kill_and_wait(SIGTERM);
 }
 
 TEST_CASE("a failing store keeps closed intervals in memory and commits them when it recovers") {

@@ -194,8 +194,10 @@ TEST_CASE(
     rig.broker->refuse = 3;
     for (int i = 1; i <= 5; ++i) rig.commit(interval(MA, i));
     REQUIRE(rig.fwd->start().ok());
-    REQUIRE(rig.run_until(
-        [&] { return rig.fwd->state() == "disconnected: the broker is unavailable"; }));
+    REQUIRE(rig.run_until([&] {
+        return rig.fwd->state() == "disconnected" &&
+               rig.fwd->last_error() == "the broker is unavailable";
+    }));
     // 0.5 s, 1 s, then the 1 s cap (mqtt.reconnect_max_s).
     const auto t0 = steady_clock::now();
     REQUIRE(rig.run_until([&] { return rig.pending() == 0; }));

@@ -15,6 +15,7 @@
 #include "gw/core/config.hpp"
 #include "gw/core/log.hpp"
 #include "gw/core/store_api.hpp"
+#include "gw/drivers/link_state.hpp"
 
 namespace gw {
 
@@ -22,7 +23,10 @@ namespace gw {
 /// /api/v1/status and /api/v1/meters/{ean}. Supplied by the daemon; the API does not know it.
 struct MeterLive {
     std::string meter_ean;
-    std::optional<bool> link_up;
+    LinkState link_state = LinkState::unknown;
+    /// The end of its oldest closed interval still held in memory (the store is failing):
+    /// buckets from there on are not final yet.
+    std::optional<SysS> oldest_uncommitted;
     std::optional<SysMs> last_success;
     std::optional<std::string> last_error;
     std::vector<std::pair<std::string, std::uint64_t>> counters;
@@ -32,8 +36,9 @@ struct GatewayLive {
     bool clock_trusted = true;
     std::string clock_status;
     std::vector<MeterLive> meters;
-    std::string mqtt_state = "disabled";
-    std::size_t pending_commits = 0;  ///< closed intervals held in memory, not yet committed
+    std::string mqtt_state = "disabled";  ///< disabled | connecting | connected | disconnected
+    std::string mqtt_error;               ///< why it is disconnected (empty otherwise)
+    std::size_t pending_commits = 0;      ///< closed intervals held in memory, not yet committed
     std::size_t pending_limit = 0;
     std::uint64_t pending_dropped = 0;
     std::string storage_state =
@@ -92,6 +97,9 @@ class Api {
 
     /// The OpenAPI 3 document, generated from the same tables the handlers validate with.
     const std::string& openapi() const { return openapi_; }
+    /// The same document without a running Api: for `meter-gateway --openapi` and for tools that
+    /// generate a client or lint it.
+    static std::string openapi_document(const std::string& version);
 
     struct Window;    ///< validated window parameters (metingen, meterstanden)
     struct Ctx;       ///< one request's state

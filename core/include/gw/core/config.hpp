@@ -1,6 +1,7 @@
 // The gateway's configuration: plain structs, parsed from one TOML file and validated in full.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -117,6 +118,12 @@ struct MeterConfig {
     double cross_check_tolerance_pct = 5.0;
     double cross_check_min_kw = 1.0;
     int max_read_gap = 8;  ///< registers a coalesced read may skip over
+
+    /// How long after its end an interval is closed: a poll period and a half second, so that
+    /// a sample stamped just before the end can still arrive.
+    std::chrono::milliseconds close_grace() const {
+        return std::chrono::milliseconds{poll_ms + 500};
+    }
 };
 
 struct Config {

@@ -16,6 +16,7 @@
 #include "gw/core/config.hpp"
 #include "gw/core/log.hpp"
 #include "gw/drivers/bus_poller.hpp"
+#include "gw/drivers/link_state.hpp"
 #include "gw/store/store.hpp"
 
 namespace gw {
@@ -28,7 +29,8 @@ namespace gw {
 /// What the gateway knows about one meter right now (for status and the API).
 struct MeterStatus {
     const MeterConfig* config = nullptr;
-    std::optional<bool> link_up;  ///< unknown until the first poll
+    std::optional<bool> link_up;  ///< the connection (for the event log); unknown until polled
+    PollHistory polls;            ///< the meter's link state
     std::optional<SysMs> last_success;
     std::optional<std::string> last_error;
     MeterCounters counters;

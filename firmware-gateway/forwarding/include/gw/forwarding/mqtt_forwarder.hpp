@@ -50,8 +50,10 @@ class MqttForwarder {
     /// Records what was acknowledged, publishes the retained "offline", disconnects (bounded wait).
     void stop();
 
-    /// "connected", "connecting", or "disconnected: why" (for /api/v1/status).
+    /// "connecting", "connected" or "disconnected" (for /api/v1/status).
     std::string state() const { return state_; }
+    /// Why the last connection attempt failed or the connection was lost; empty while connected.
+    std::string last_error() const { return error_; }
     bool connected() const { return connected_; }
     std::size_t in_flight() const { return in_flight_.size(); }
     /// Messages handed to the broker in this run (each publish, including repeats after a
@@ -80,7 +82,8 @@ class MqttForwarder {
     std::unique_ptr<Publisher> publisher_;
     boost::asio::steady_timer reconnect_timer_, mark_timer_;
     Backoff reconnect_backoff_, mark_backoff_;
-    std::string state_ = "disconnected: not started";
+    std::string state_ = "disconnected";
+    std::string error_ = "not started";
     bool connected_ = false;
     bool connecting_ = false;
     bool stopping_ = false;
