@@ -19,6 +19,8 @@ BusPoller::BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterCo
     for (const auto& m : meters_) {
         plans_.push_back(
             plan_reads(m.registers, needed_registers(m), static_cast<unsigned>(m.max_read_gap)));
+        detail_plans_.push_back(
+            plan_reads(m.registers, detail_registers(m), static_cast<unsigned>(m.max_read_gap)));
     }
     counters_.resize(meters_.size());
     consecutive_timeouts_.resize(meters_.size());
@@ -35,7 +37,7 @@ std::chrono::milliseconds BusPoller::progress_deadline() const {
         const auto& l = link_->config();
         const long long poll = 8LL * meters_[i].poll_ms;
         const long long requests =
-            static_cast<long long>(plans_[i].transactions()) * (l.retries + 1);
+            static_cast<long long>(detail_plans_[i].transactions()) * (l.retries + 1);
         worst = std::max(worst, poll + requests * (l.response_timeout_ms + l.request_delay_ms));
     }
     return milliseconds{worst + link_->config().reconnect_max_ms + 10'000};
@@ -59,7 +61,7 @@ void BusPoller::stop() {
 
 PollResult BusPoller::poll_once(std::size_t i) {
     const MeterConfig& m = meters_[i];
-    const ReadPlan& plan = plans_[i];
+    const ReadPlan& plan = detail_ ? detail_plans_[i] : plans_[i];
     MeterCounters& c = counters_[i];
     PollResult r;
     r.meter = i;
@@ -73,8 +75,10 @@ PollResult BusPoller::poll_once(std::size_t i) {
         const ReadBlock& blk = plan.blocks[b];
         buffers_[b].resize(blk.count);
         ++r.transactions;
-        Status st = link_->read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(),
-                                clock_.steady_now());
+        const SteadyMs sent = clock_.steady_now();
+        Status st =
+            link_->read(m.unit_id, blk.function, blk.start, blk.count, buffers_[b].data(), sent);
+        c.latency.note(static_cast<double>((clock_.steady_now() - sent).count()) / 1000.0);
         if (!st) error = st.error();
     }
     const SteadyMs steady = clock_.steady_now();

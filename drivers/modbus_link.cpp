@@ -1,6 +1,9 @@
 // libmodbus-backed link.
 #include "gw/drivers/modbus_link.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <modbus.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +33,16 @@ Status check_serial_device(const std::string& device) {
                               std::strerror(errno) +
                               "); add the service user to the device's group, e.g. dialout");
     return {};
+}
+
+/// Whether another process holds the serial device: it is opened exclusively (EBUSY), or a
+/// link of another process has it locked.
+bool serial_device_busy(const std::string& device) {
+    const int fd = ::open(device.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return errno == EBUSY;
+    const bool locked = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return locked;
 }
 
 std::string modbus_exception_name(int code) {
@@ -99,6 +112,10 @@ Status ModbusLink::connect(SteadyMs now) {
         const int err = errno;
         const long long backoff = connect_backoff_.fail().count();
         next_attempt_ = now + milliseconds{backoff};
+        if (config_.type == LinkType::rtu && serial_device_busy(config_.device))
+            return make_error(Errc::modbus_connect,
+                              "link " + config_.id + ": the serial device " + config_.device +
+                                  " is in use by another process (" + k_serial_busy_hint + ")");
         const std::string where = config_.type == LinkType::tcp
                                       ? config_.host + ":" + std::to_string(config_.port)
                                       : config_.device;
@@ -106,6 +123,16 @@ Status ModbusLink::connect(SteadyMs now) {
                                                     where + ": " + modbus_strerror(err) +
                                                     " (retry in " + std::to_string(backoff) +
                                                     " ms)");
+    }
+    // One master per RS-485 line: the serial device is locked while the link holds it, so
+    // that gatewayctl never talks over the running gateway (nor the other way round).
+    if (config_.type == LinkType::rtu && ::flock(modbus_get_socket(ctx_), LOCK_EX | LOCK_NB) != 0) {
+        modbus_close(ctx_);
+        const long long backoff = connect_backoff_.fail().count();
+        next_attempt_ = now + milliseconds{backoff};
+        return make_error(Errc::modbus_connect,
+                          "link " + config_.id + ": the serial device " + config_.device +
+                              " is in use by another process (" + k_serial_busy_hint + ")");
     }
     connected_ = true;
     if (connect_backoff_.failures() > 0)

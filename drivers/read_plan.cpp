@@ -69,4 +69,12 @@ std::vector<Reg> needed_registers(const MeterConfig& meter) {
     return out;
 }
 
+std::vector<Reg> detail_registers(const MeterConfig& meter) {
+    std::vector<Reg> out = needed_registers(meter);
+    for (Reg r : {Reg::p_l1, Reg::p_l2, Reg::p_l3, Reg::q_l1, Reg::q_l2, Reg::q_l3})
+        if (meter.registers.has(r) && std::find(out.begin(), out.end(), r) == out.end())
+            out.push_back(r);
+    return out;
+}
+
 }  // namespace gw

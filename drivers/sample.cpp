@@ -76,6 +76,12 @@ Result<Sample> make_sample(const MeterConfig& meter, const RawValues& raw, SysMs
     s.steady = steady;
     s.p_w = sign * *p * power_ratio;
     s.q_var = sign * *q * power_ratio;
+    const Reg phase_p[3] = {Reg::p_l1, Reg::p_l2, Reg::p_l3};
+    const Reg phase_q[3] = {Reg::q_l1, Reg::q_l2, Reg::q_l3};
+    for (std::size_t i = 0; i < 3; ++i) {
+        if (const auto v = get(raw, phase_p[i])) s.p_phase_w[i] = sign * *v * power_ratio;
+        if (const auto v = get(raw, phase_q[i])) s.q_phase_var[i] = sign * *v * power_ratio;
+    }
     const Reg volts[2][3] = {{Reg::u_l1n, Reg::u_l2n, Reg::u_l3n},
                              {Reg::u_l12, Reg::u_l23, Reg::u_l31}};
     for (int i = 0; i < 3; ++i) {

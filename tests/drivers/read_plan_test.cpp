@@ -72,6 +72,12 @@ TEST_CASE("needed registers follow the totals and the voltage mode") {
     auto regs = gw::needed_registers(m);
     CHECK(regs == std::vector<Reg>{Reg::p_total, Reg::q_total, Reg::u_l1n, Reg::u_l2n, Reg::u_l3n,
                                    Reg::e_import, Reg::e_export, Reg::eq_import, Reg::eq_export});
+    // While the commissioning page watches: the per-phase powers too, after those.
+    auto detail = gw::detail_registers(m);
+    CHECK(detail == std::vector<Reg>{Reg::p_total, Reg::q_total, Reg::u_l1n, Reg::u_l2n, Reg::u_l3n,
+                                     Reg::e_import, Reg::e_export, Reg::eq_import, Reg::eq_export,
+                                     Reg::p_l1, Reg::p_l2, Reg::p_l3, Reg::q_l1, Reg::q_l2,
+                                     Reg::q_l3});
     m.voltage = gw::VoltageMode::phase_to_phase;
     m.registers[Reg::p_total].reset();
     regs = gw::needed_registers(m);
@@ -92,5 +98,10 @@ TEST_CASE("every built-in profile plans into few reads") {
         std::size_t members = 0;
         for (const auto& b : plan.blocks) members += b.members.size();
         CHECK(members == gw::needed_registers(m).size());
+        const auto detail = gw::plan_reads(m.registers, gw::detail_registers(m), 8);
+        CHECK(detail.transactions() <= 4);
+        MESSAGE(p.name, ": ", plan.transactions(), " read(s), ", plan.registers(),
+                " registers; while the page watches ", detail.transactions(), " read(s), ",
+                detail.registers(), " registers");
     }
 }

@@ -13,6 +13,7 @@
 
 #include "gw/core/clock.hpp"
 #include "gw/core/config.hpp"
+#include "gw/drivers/latency.hpp"
 #include "gw/drivers/read_plan.hpp"
 #include "gw/drivers/register_reader.hpp"
 #include "gw/drivers/sample.hpp"
@@ -31,6 +32,7 @@ struct MeterCounters {
     std::uint64_t not_available = 0;
     std::uint64_t not_finite = 0;
     std::uint64_t implausible = 0;
+    LatencyHistogram latency;  ///< of this meter's requests
     std::uint64_t errors() const {
         return timeouts + exceptions + crc_errors + bad_replies + link_errors + not_available +
                not_finite + implausible;
@@ -81,6 +83,10 @@ class BusPoller {
     const LinkConfig& link() const { return link_->config(); }
     const std::vector<MeterConfig>& meters() const { return meters_; }
     const ReadPlan& plan(std::size_t meter) const { return plans_[meter]; }
+    /// While set, polls also read the per-phase powers (detail_registers), for the
+    /// commissioning page; off by default, so that the bus carries only what intervals need.
+    /// Thread-safe.
+    void set_detail(bool on) { detail_ = on; }
     /// Requests and wire bytes so far (read after stop(), or accept a racy figure).
     std::uint64_t requests() const { return link_->requests(); }
     std::uint64_t wire_bytes() const { return link_->wire_bytes(); }
@@ -103,6 +109,8 @@ class BusPoller {
     std::unique_ptr<RegisterReader> link_;
     std::vector<MeterConfig> meters_;
     std::vector<ReadPlan> plans_;
+    std::vector<ReadPlan> detail_plans_;  ///< with the per-phase powers
+    std::atomic<bool> detail_{false};
     std::vector<MeterCounters> counters_;
     std::vector<SteadyMs> due_;
     std::vector<int> consecutive_timeouts_;

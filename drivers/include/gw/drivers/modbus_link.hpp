@@ -16,6 +16,11 @@ struct _modbus;  // NOLINT(bugprone-reserved-identifier): libmodbus' own name fo
 
 namespace gw {
 
+/// Why a serial device can be busy: one master per line.
+inline constexpr const char* k_serial_busy_hint =
+    "one master per RS-485 line: is meter-gateway running on it? Its commissioning page shows the "
+    "same values; or stop it first: systemctl stop meter-gateway";
+
 /// A serial device the link will open: exists, is a character device, and this user may read
 /// and write it. The error names the device and the likely fix.
 Status check_serial_device(const std::string& device);

@@ -33,5 +33,8 @@ ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsi
 /// The registers a sample of this meter needs: total power where the map has it (else the
 /// three phases), the voltages of its voltage mode, and every energy register it has.
 std::vector<Reg> needed_registers(const MeterConfig& meter);
+/// Those, and the per-phase active and reactive powers the map has: what the poller reads
+/// while the commissioning page watches (it shows P and Q per phase).
+std::vector<Reg> detail_registers(const MeterConfig& meter);
 
 }  // namespace gw

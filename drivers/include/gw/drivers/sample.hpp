@@ -22,6 +22,9 @@ struct Sample {
     double p_w = 0;               ///< net active power over 3 phases, W, + = import (LDN)
     double q_var = 0;             ///< net reactive power, var, same sign convention
     std::array<double, 3> u_v{};  ///< per-phase voltage of the meter's voltage mode, V
+    /// Per-phase active and reactive power where the meter has those registers, same sign
+    /// convention and ratios (for the commissioning page; intervals use the totals).
+    std::array<std::optional<double>, 3> p_phase_w, q_phase_var;
     std::optional<double> e_import_wh, e_export_wh, eq_import_varh, eq_export_varh;
 };
 
