@@ -79,7 +79,8 @@ Api::Api(const Config& config, ApiStore& store, const Clock& clock, std::string 
             Authenticator::Limits{20, 5, seconds{60}, config.api.rate_limit_per_minute,
                                   seconds{config.api.token_lifetime_s}, seconds{900},
                                   options.hash_iterations}),
-      openapi_(openapi_document(version_)) {}
+      openapi_(openapi_document(version_)),
+      on_watch_(std::move(options.on_watch)) {}
 
 std::string Api::openapi_document(const std::string& version) {
     return api::openapi_document(version, endpoints());
@@ -202,7 +203,7 @@ void Api::log_request(const Ctx& ctx, int status) {
 }
 
 std::variant<http::Response, Verification> Api::respond(const http::Request& request) {
-    Ctx ctx{request, {}, {}, {}, {}, false, std::nullopt, {}};
+    Ctx ctx{request, {}, {}, {}, {}, false, std::nullopt, {}, nullptr};
     // Echo a sane correlation id; otherwise make one, so every answer and log line has one.
     const auto& given = request.correlation_id;
     const bool sane = is_identifier(given, 64);
@@ -214,6 +215,7 @@ std::variant<http::Response, Verification> Api::respond(const http::Request& req
         r = error(ctx, 500, "internal", std::string("internal error: ") + e.what());
     }
     if (ctx.pending) return std::move(*ctx.pending);
+    count_request(ctx.route, r.status);
     audit(ctx, r.status);
     r.set("X-Correlation-ID", ctx.corr);
     log_request(ctx, r.status);
@@ -238,11 +240,12 @@ void Api::handle_async(const http::Request& request, Reply reply, const Post& po
     auto* job = std::get_if<Verification>(&out);
     if (job == nullptr) return reply(std::move(std::get<http::Response>(out)));
     if (pending_logins_ >= k_max_pending_logins) {
-        Ctx ctx{request, http::make_correlation_id(), {}, {}, {}, false, std::nullopt, {}};
+        Ctx ctx{request, http::make_correlation_id(), {}, {}, {}, false, std::nullopt, {}, nullptr};
         http::Response r = error(ctx, 429, "too_many_requests",
                                  "too many logins are being checked at once; try again in 1 s");
         r.set("Retry-After", "1");
         r.set("X-Correlation-ID", ctx.corr);
+        count_request(nullptr, r.status);
         log_request(ctx, r.status);
         return reply(std::move(r));
     }

@@ -111,9 +111,13 @@ void operation(JsonWriter& w, const Api::Endpoint& e) {
         ref(w, "#/components/headers/Link");
     }
     w.end().key("content").object();
-    w.key("application/json").object().key("schema");
-    ref(w, std::string("#/components/schemas/") + d.body);
-    w.end();
+    if (d.media != nullptr) {
+        w.key(d.media).object().key("schema").object().field("type", "string").end().end();
+    } else {
+        w.key("application/json").object().key("schema");
+        ref(w, std::string("#/components/schemas/") + d.body);
+        w.end();
+    }
     if (d.csv)
         w.key("text/csv").object().key("schema").object().field("type", "string").end().end();
     w.end().end();

@@ -21,6 +21,7 @@ struct Api::Ctx {
     bool audited = false;
     std::optional<Verification> pending;  ///< a password check to run before answering
     std::string path_arg;                 ///< the {name} segment of the route's path, if any
+    const char* route = nullptr;          ///< the matched endpoint's path (for the metrics)
 };
 
 /// The validated common parameters of the window endpoints.
@@ -39,11 +40,15 @@ inline constexpr const char* k_basic_challenge = "Basic realm=\"meter-gateway\",
 
 /// Who may call an endpoint.
 enum class Access {
-    open,   ///< anyone, without credentials; no data behind it
-    basic,  ///< any client, with Basic credentials only (the token endpoint)
-    login,  ///< any client with valid credentials (the gateway's status)
-    data,   ///< a reader: measurement and master data, per customer consent
+    open,       ///< anyone, without credentials; no data behind it
+    basic,      ///< any client, with Basic credentials only (the token endpoint)
+    login,      ///< any client with valid credentials (the gateway's status)
+    data,       ///< a reader: measurement and master data, per customer consent
+    installer,  ///< an installer or admin: the commissioning page and its live values
+    monitor,    ///< a reader, installer or admin: metrics
 };
+/// Whether a client of `role` may call an endpoint of `access` (once logged in).
+bool role_may(Access access, Role role);
 
 /// A query or path parameter: what the handler accepts, and what the document says.
 struct Param {
@@ -103,10 +108,12 @@ struct OperationDoc {
     /// the server's own (400 bad_request, 405, 413, 414, 431) are added for every operation.
     std::vector<int> errors;
     std::vector<Schema> schemas;  ///< the schemas this endpoint's responses use
+    /// The 200 body's media type when it is not JSON (the body is then text, `body` unused).
+    const char* media = nullptr;
 };
 
 extern const OperationDoc k_healthz_doc, k_openapi_doc, k_token_doc, k_status_doc, k_meters_doc,
-    k_meter_doc, k_metingen_doc, k_meterstanden_doc;
+    k_meter_doc, k_metingen_doc, k_meterstanden_doc, k_live_doc, k_page_doc, k_metrics_doc;
 /// The error codes, each with the status that carries it.
 struct ErrorCode {
     int status;

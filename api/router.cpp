@@ -18,8 +18,26 @@ const std::vector<Api::Endpoint>& Api::endpoints() {
         {"/api/v1/metingen", "GET", Access::data, &Api::metingen, &k_metingen_doc},
         {"/api/v1/meterstanden", "GET", Access::data, &Api::meterstanden, &k_meterstanden_doc},
         {"/api/v1/status", "GET", Access::login, &Api::status, &k_status_doc},
+        {"/api/v1/live", "GET", Access::installer, &Api::live, &k_live_doc},
+        {"/", "GET", Access::installer, &Api::page, &k_page_doc},
+        {"/metrics", "GET", Access::monitor, &Api::metrics, &k_metrics_doc},
     };
     return table;
+}
+
+bool api::role_may(Access access, Role role) {
+    switch (access) {
+        case Access::data:
+            return role == Role::reader;
+        case Access::installer:
+            return role == Role::installer || role == Role::admin;
+        case Access::open:
+        case Access::basic:
+        case Access::login:
+        case Access::monitor:
+            break;
+    }
+    return true;
 }
 
 namespace {
@@ -69,6 +87,7 @@ http::Response Api::route(Ctx& ctx) {
         r.set("Allow", allowed);
         return r;
     }
+    ctx.route = found->path;
     if (found->access == Access::open) return (this->*found->handler)(ctx);
     const std::string& given = ctx.req.authorization;
     if (found->access == Access::basic && !given.empty() && given.rfind("Basic ", 0) != 0 &&
@@ -83,6 +102,10 @@ http::Response Api::route(Ctx& ctx) {
     std::string why;
     auto q = http::parse_query(http::query_of(ctx.req.target), why);
     if (auto denied = authorize(ctx, found->access == Access::data)) return *denied;
+    if (!role_may(found->access, ctx.who->role))
+        return error(ctx, 403, "forbidden",
+                     "role " + std::string(role_name(ctx.who->role)) + " may not call " +
+                         found->method + " " + found->path);
     if (!q) return error(ctx, 400, "invalid_parameter", why);
     ctx.query = std::move(*q);
     return (this->*found->handler)(ctx);

@@ -370,6 +370,24 @@ void parse_api(Section& s, ApiConfig& a) {
     s.integer("handshake_timeout_s", a.handshake_timeout_s, 1, 300);
     s.integer("request_timeout_s", a.request_timeout_s, 1, 300);
     s.integer("keepalive_timeout_s", a.keepalive_timeout_s, 1, 3600);
+    if (auto l =
+            s.string("metrics_listen", false, "a loopback host:port, e.g. \"127.0.0.1:9464\"")) {
+        // Plain HTTP without login: loopback only, so that only the device itself can scrape.
+        const bool parsed = parse_host_port(*l, a.metrics_host, a.metrics_port);
+        const bool loopback = a.metrics_host.rfind("127.", 0) == 0 || a.metrics_host == "::1" ||
+                              a.metrics_host == "localhost";
+        if (!parsed || a.metrics_port == 0)
+            s.error(*s.get("metrics_listen"), "metrics_listen",
+                    "expected host:port with a port from 1 to 65535, got \"" + *l + "\"");
+        else if (!loopback)
+            s.error(*s.get("metrics_listen"), "metrics_listen",
+                    "serves metrics without login, so it takes a loopback address only "
+                    "(127.0.0.1, ::1 or localhost), got \"" +
+                        a.metrics_host +
+                        "\"; use GET /metrics on [api] listen with a login "
+                        "from elsewhere");
+        if (!parsed || a.metrics_port == 0 || !loopback) a.metrics_port = 0;
+    }
     s.finish();
 }
 

@@ -7,7 +7,21 @@ std::string_view quality_name(Quality q) {
     return q == Quality::gemeten ? "gemeten" : "onvolledig";
 }
 std::string_view role_name(Role r) {
-    return r == Role::reader ? "reader" : "admin";
+    switch (r) {
+        case Role::reader:
+            return "reader";
+        case Role::installer:
+            return "installer";
+        case Role::admin:
+            break;
+    }
+    return "admin";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+    for (Role r : {Role::reader, Role::installer, Role::admin})
+        if (role_name(r) == name) return r;
+    return std::nullopt;
 }
 
 bool IntervalRecord::same_values(const IntervalRecord& o) const {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "field_tools.hpp"
 #include "gw/api/secret.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/quantity.hpp"
@@ -24,8 +25,10 @@ using namespace std::chrono;
 constexpr const char* k_usage =
     "usage: gatewayctl --config FILE COMMAND\n"
     "commands:\n"
-    "  client add NAME --role reader|admin   create an API client; prints its secret once (last "
-    "line)\n"
+    "  client add NAME --role ROLE           create an API client; prints its secret once (last "
+    "line).\n"
+    "                                        ROLE: reader (grid operator: data), installer\n"
+    "                                        (commissioning page, live values, metrics) or admin\n"
     "  client rotate NAME [--overlap 7d]     new secret (printed once); the old one stays valid "
     "for the overlap\n"
     "  client revoke NAME                    revoke a client and all its secrets\n"
@@ -34,7 +37,16 @@ constexpr const char* k_usage =
     "  consent revoke KLANT_EAN [--by NAME]  revoke it; takes effect on the next API request\n"
     "  consent list                          current consent and its history\n"
     "  status                                store and meter overview\n"
-    "  intervals --meter METER_EAN [--last N]  the newest stored intervals of a meter\n";
+    "  intervals --meter METER_EAN [--last N]  the newest stored intervals of a meter\n"
+    "field commands (they talk to the meters; on an RS-485 line the running gateway holds they\n"
+    "refuse: use its commissioning page, or stop it first):\n"
+    "  read --meter METER_EAN                one read of a configured meter: every register, raw\n"
+    "                                        and decoded, and the sample the gateway would take\n"
+    "  read --link ID --unit N --profile P   the same for any unit on a link (P: a built-in\n"
+    "                                        profile, or a meter EAN whose map to use)\n"
+    "  scan --link ID [--units 1-247] [--timeout-ms N]  the unit ids that answer, one line each:\n"
+    "                                        unit N PROFILE (or unknown)\n"
+    "  check                                 the link and sign checks; exit 0 when all hold\n";
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -122,14 +134,12 @@ int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now
                          "\": expected 1-64 letters, digits, '-', '_' or '.'");
     if (sub == "add") {
         auto o = options(a, 3, {"--role"});
-        if (!o.count("--role")) throw UsageError("client add needs --role reader|admin");
-        gw::Role role;
-        if (o["--role"] == "reader")
-            role = gw::Role::reader;
-        else if (o["--role"] == "admin")
-            role = gw::Role::admin;
-        else
-            throw UsageError("--role: expected reader or admin, got \"" + o["--role"] + "\"");
+        if (!o.count("--role")) throw UsageError("client add needs --role reader|installer|admin");
+        const auto parsed = gw::parse_role(o["--role"]);
+        if (!parsed)
+            throw UsageError("--role: expected reader, installer or admin, got \"" + o["--role"] +
+                             "\"");
+        const gw::Role role = *parsed;
         const std::string secret = gw::generate_secret();
         must(store.add_client(name, role, gw::hash_secret(secret), now));
         std::cout << "created API client \"" << name << "\" (" << o["--role"]
@@ -283,6 +293,17 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::vector<std::string> cmd(args.begin() + 2, args.end());
+    try {  // the field commands need no store
+        if (cmd[0] == "read") return gw::field::read_cmd(*res.config, cmd);
+        if (cmd[0] == "scan") return gw::field::scan_cmd(*res.config, cmd);
+        if (cmd[0] == "check") return gw::field::check_cmd(*res.config, cmd);
+    } catch (const gw::field::Usage& e) {
+        std::cerr << "gatewayctl: " << e.what() << "\n" << k_usage;
+        return 64;
+    } catch (const std::exception& e) {
+        std::cerr << "gatewayctl: " << e.what() << "\n";
+        return 1;
+    }
     if (!drop_to_store_owner(res.config->storage.path)) return 1;
     try {
         gw::OpenOptions open;

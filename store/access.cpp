@@ -33,7 +33,9 @@ enum AccessStmt {
 enum AuditStmt { s_insert_audit = 100, s_recent_audit };
 
 ApiClient read_client(const sql::Use& u) {
-    ApiClient c{u.text(0), u.text(1) == "admin" ? Role::admin : Role::reader, from_secs(u.i64(2)),
+    // The schema's CHECK admits only known roles; anything else would be a damaged row, and
+    // gets the role that may do least.
+    ApiClient c{u.text(0), parse_role(u.text(1)).value_or(Role::reader), from_secs(u.i64(2)),
                 std::nullopt};
     if (!u.null(3)) c.revoked_at = from_secs(u.i64(3));
     return c;

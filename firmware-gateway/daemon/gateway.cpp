@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "gw/api/https_server.hpp"
+#include "gw/api/metrics_server.hpp"
 #include "gw/core/log.hpp"
 #include "gw/daemon/setup.hpp"
 #include "gw/daemon/systemd.hpp"
@@ -18,6 +19,11 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr const char* k_log = "gateway";
+/// Samples of the open interval kept for the commissioning page (an interval of 3,600 s at a
+/// poll period of 1 s has 3,600).
+constexpr std::size_t k_max_open_points = 4000;
+/// How long after the page's last request for live values the per-phase powers are still read.
+constexpr milliseconds k_watch_hold{10'000};
 constexpr std::int64_t k_prune_batch = 500;
 milliseconds grace_for(const MeterConfig& m) {
     return m.close_grace();
@@ -101,6 +107,12 @@ GatewayLive Gateway::live() const {
                       {"dropped_samples", st.dropped_samples},
                       {"untrusted_clock_samples", st.untrusted_samples},
                       {"cross_check_failures", st.cross_check_failures}};
+        m.sample = st.last_sample;
+        m.latency = st.counters.latency;
+        m.committed_gemeten = st.committed_gemeten;
+        m.committed_onvolledig = st.committed_onvolledig;
+        m.open_end = st.open_end;
+        m.open_points = st.open_points;
         for (const auto& held : pending_)
             if (held.record.meter_ean == st.config->meter_ean) {
                 m.oldest_uncommitted = held.record.end;
@@ -110,6 +122,7 @@ GatewayLive Gateway::live() const {
     }
     g.mqtt_state = mqtt_ ? mqtt_->state() : "disabled";
     if (mqtt_) g.mqtt_error = mqtt_->last_error();
+    if (mqtt_) g.mqtt_publishes = mqtt_->publishes();
     g.pending_commits = pending_.size();
     g.pending_limit = pending_limit_;
     g.pending_dropped = pending_dropped_;
@@ -156,8 +169,10 @@ int Gateway::run() {
               " s, store ", store_->path());
     started_at_ = clock_.utc_now();
     if (config_.api.enabled) {
-        api_ =
-            std::make_unique<Api>(config_, *store_, clock_, version(), [this] { return live(); });
+        ApiOptions options;
+        options.on_watch = [this] { watch(); };
+        api_ = std::make_unique<Api>(
+            config_, *store_, clock_, version(), [this] { return live(); }, std::move(options));
         // Password checks run on the API's worker thread and come back here: the io thread never
         // waits on them.
         auto server = HttpsServer::start_async(
@@ -173,6 +188,15 @@ int Gateway::run() {
             return 2;
         }
         https_ = std::move(server).value();
+        if (config_.api.metrics_port != 0) {
+            auto m = MetricsServer::start(io_, config_.api.metrics_host, config_.api.metrics_port,
+                                          [this] { return api_->metrics_text(); });
+            if (!m) {
+                log::error(k_log, "not started: ", m.error().message);
+                return 2;
+            }
+            metrics_ = std::move(m).value();
+        }
         if (auto not_after = https_->certificate_not_after()) {
             const auto left = duration_cast<hours>(*not_after - clock_.utc_now()).count() / 24;
             if (left < 0)
@@ -250,12 +274,26 @@ void Gateway::on_poll(std::size_t m, PollResult&& r) {
     }
     st.last_success = r.at;
     st.last_error.reset();
+    st.last_sample = *r.sample;
+    const SysS end = IntervalGrid(config_.gateway.interval_s).end_of(r.at);
+    if (st.open_end != end) {
+        st.open_end = end;
+        st.open_points.clear();
+    }
+    if (st.open_points.size() < k_max_open_points) st.open_points.emplace_back(r.at, r.sample->p_w);
     if (!check_clock()) {
         ++st.untrusted_samples;
         return;
     }
     aggregators_[m].add(*r.sample);
     st.dropped_samples = aggregators_[m].dropped_samples();
+}
+
+void Gateway::watch() {
+    watched_at_ = clock_.steady_now();
+    if (watching_) return;
+    watching_ = true;
+    for (auto& p : pollers_) p->set_detail(true);
 }
 
 void Gateway::schedule_close() {
@@ -272,6 +310,10 @@ void Gateway::schedule_close() {
         if (ec || stopping_) return;
         close_due();
         if (api_) api_->flush_audit();
+        if (watching_ && clock_.steady_now() - watched_at_ > k_watch_hold) {
+            watching_ = false;  // the page was closed: back to what intervals need
+            for (auto& p : pollers_) p->set_detail(false);
+        }
         commit_failures_.flush(clock_.steady_now());
         conflicts_.flush(clock_.steady_now());
         schedule_close();
@@ -326,6 +368,9 @@ bool Gateway::commit_now(const ClosedInterval& c) {
                         "meter " + r.meter_ean.to_string() + " interval " + format_utc(r.end));
         return true;
     }
+    for (auto& st : status_)
+        if (st.config->meter_ean == r.meter_ean)
+            ++(r.quality == Quality::gemeten ? st.committed_gemeten : st.committed_onvolledig);
     if (api_) api_->data_changed();
     if (mqtt_) mqtt_->kick();
     log::debug(k_log, "meter ", r.meter_ean.str(), " interval ", format_utc(r.end), ": P ",
@@ -479,6 +524,7 @@ void Gateway::shutdown() {
     systemd::notify("STOPPING=1");
     for (auto& p : pollers_) p->stop();  // joins: nothing is posted after this
     if (https_) https_->stop();
+    if (metrics_) metrics_->stop();
     signals_.cancel();
     close_timer_.cancel();
     prune_timer_.cancel();

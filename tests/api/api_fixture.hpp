@@ -168,11 +168,13 @@ struct Fixture {
     asio::io_context io;
     std::unique_ptr<gw::HttpsServer> server;
     std::thread thread;
-    std::string reader_secret, admin_secret;
+    std::string reader_secret, admin_secret, installer_secret;
     std::vector<std::string> live_meters{MA};  ///< what the daemon reports as live, for status
     /// Per meter, the end of its oldest interval the daemon holds uncommitted (set on the io
     /// thread).
     std::map<std::string, gw::SysS> held;
+    /// Latest samples the daemon reports per meter, for /api/v1/live (set through on_io).
+    std::map<std::string, gw::Sample> samples;
     std::optional<gw::SysS> tls_not_after;
     asio::ssl::context client_tls{asio::ssl::context::tls_client};
 
@@ -189,6 +191,7 @@ struct Fixture {
         const gw::SysS now = time_point_cast<seconds>(clock.utc_now());
         reader_secret = gw::generate_secret();
         admin_secret = gw::generate_secret();
+        installer_secret = gw::generate_secret();
         REQUIRE(
             store
                 ->add_client("liander", gw::Role::reader, gw::hash_secret(reader_secret, 1000), now)
@@ -197,6 +200,10 @@ struct Fixture {
             store
                 ->add_client("installer", gw::Role::admin, gw::hash_secret(admin_secret, 1000), now)
                 .ok());
+        REQUIRE(store
+                    ->add_client("fitter", gw::Role::installer,
+                                 gw::hash_secret(installer_secret, 1000), now)
+                    .ok());
         REQUIRE(store->record_consent(*gw::Ean18::parse(K1), true, now, "test").ok());
         // One day of meter A: P = -(i) kW plus a half, Q = i, voltages 230.x; the last 12 intervals
         // onvolledig.
@@ -229,6 +236,11 @@ struct Fixture {
                     ml.counters = {{"polls", 7}};
                     if (auto it = held.find(m); it != held.end())
                         ml.oldest_uncommitted = it->second;
+                    if (auto it = samples.find(m); it != samples.end()) {
+                        ml.sample = it->second;
+                        ml.open_end = gw::IntervalGrid(300).end_of(it->second.at);
+                        ml.open_points = {{it->second.at, it->second.p_w}};
+                    }
                     g.meters.push_back(std::move(ml));
                 }
                 g.tls_certificate = cfg.api.tls_cert;
@@ -273,6 +285,8 @@ struct Fixture {
         return "Basic " + out;
     }
     std::string reader() const { return basic("liander", reader_secret); }
+    /// A client of role installer (the one named "installer" above is an admin).
+    std::string fitter() const { return basic("fitter", installer_secret); }
 
     Reply request(const std::string& target, const std::string& auth,
                   const std::string& method = "GET", std::map<std::string, std::string> extra = {},

@@ -22,8 +22,8 @@ TEST_CASE(
     for (const auto& kv : j.at("paths").as_object()) paths.insert(std::string(kv.key()));
     CHECK(paths == std::set<std::string>{"/healthz", "/api/v1/openapi.json", "/api/v1/token",
                                          "/api/v1/meters", "/api/v1/meters/{meter_ean}",
-                                         "/api/v1/metingen", "/api/v1/meterstanden",
-                                         "/api/v1/status"});
+                                         "/api/v1/metingen", "/api/v1/meterstanden", "/",
+                                         "/api/v1/live", "/metrics", "/api/v1/status"});
     // Every operation has a unique id, and every reference resolves.
     std::set<std::string> ids;
     std::function<void(const boost::json::value&)> refs = [&](const boost::json::value& v) {
@@ -49,7 +49,7 @@ TEST_CASE(
     for (const auto& path : j.at("paths").as_object())
         for (const auto& op : path.value().as_object())
             CHECK(ids.insert(std::string(op.value().at("operationId").as_string())).second);
-    CHECK(ids.size() == 8);
+    CHECK(ids.size() == 11);
     // docs/api.md covers what the document serves: every path with its method, every parameter.
     std::ifstream md(std::string(GW_TEST_DATA) + "/../../docs/api.md");
     const std::string reference{std::istreambuf_iterator<char>(md), {}};
@@ -469,7 +469,8 @@ TEST_CASE("403: consent is enforced on every call, a revocation takes effect on 
 TEST_CASE("404 and 405") {
     Fixture f;
     check_error(f.request("/api/v1/nope", f.reader()), 404, "not_found", "no such endpoint");
-    check_error(f.request("/", ""), 404, "not_found", "no such endpoint");
+    check_error(f.request("/api", ""), 404, "not_found", "no such endpoint");
+    check_error(f.request("/index.html", ""), 404, "not_found", "no such endpoint");
     check_error(f.request(std::string("/api/v1/metingen?klant_ean=") + K1 + "&meter_ean=" + MC +
                               "&start_tijd=2026-11-23T00:00:00Z",
                           f.reader()),

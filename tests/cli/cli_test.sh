@@ -89,6 +89,8 @@ if sqlite3 "$work/gw-access.db" "SELECT hash FROM api_secret" | grep -qF "$secre
 expect_rc 1 "duplicate client" "$ctl" --config "$work/gw.toml" client add liander --role reader
 expect_in "$work/err" "already exists" "duplicate client message"
 expect_rc 64 "bad role" "$ctl" --config "$work/gw.toml" client add x --role root
+expect_in "$work/err" "expected reader, installer or admin" "the bad role message names the roles"
+expect_rc 0 "installer client add" "$ctl" --config "$work/gw.toml" client add fieldwork --role installer
 expect_rc 64 "bad client name" "$ctl" --config "$work/gw.toml" client add 'a b' --role reader
 expect_rc 0 "client rotate" "$ctl" --config "$work/gw.toml" client rotate liander --overlap 2d
 secret2=$(tail -n 1 "$work/out")
@@ -96,6 +98,7 @@ secret2=$(tail -n 1 "$work/out")
 expect_rc 64 "bad overlap" "$ctl" --config "$work/gw.toml" client rotate liander --overlap soon
 expect_rc 0 "client list" "$ctl" --config "$work/gw.toml" client list
 expect_in "$work/out" "^liander	role=reader	.*active	valid_secrets=2 \(one expires" "list shows the overlap"
+expect_in "$work/out" "^fieldwork	role=installer	.*active	valid_secrets=1" "list shows the installer"
 expect_rc 0 "client revoke" "$ctl" --config "$work/gw.toml" client revoke liander
 expect_rc 0 "client list after revoke" "$ctl" --config "$work/gw.toml" client list
 expect_in "$work/out" "revoked=.*valid_secrets=0" "revoked client has no valid secret"

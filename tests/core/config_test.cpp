@@ -209,6 +209,28 @@ TEST_CASE("wrong types and out-of-range values") {
                    "meter[0].unit_id: expected an integer from 1 to 247"));
 }
 
+TEST_CASE("metrics_listen: a loopback address only, as it serves without login") {
+    const std::string api = "listen = \"0.0.0.0:8443\"";
+    auto with = [&](const std::string& value) {
+        return replace(k_valid, api, api + "\nmetrics_listen = \"" + value + "\"");
+    };
+    for (const char* good : {"127.0.0.1:9464", "[::1]:9464", "localhost:9464"}) {
+        CAPTURE(good);
+        auto res = parse(with(good));
+        REQUIRE(res.config.has_value());
+        CHECK(res.config->api.metrics_port == 9464);
+    }
+    CHECK(contains(only_error(with("0.0.0.0:9464")),
+                   "api.metrics_listen: serves metrics without login, so it takes a loopback "
+                   "address only"));
+    CHECK(contains(only_error(with("192.168.1.5:9464")), "loopback address only"));
+    CHECK(contains(only_error(with("127.0.0.1:0")), "api.metrics_listen: expected host:port"));
+    CHECK(contains(only_error(with("9464")), "api.metrics_listen: expected host:port"));
+    auto none = parse(k_valid);
+    REQUIRE(none.config.has_value());
+    CHECK(none.config->api.metrics_port == 0);
+}
+
 TEST_CASE("unit id 0 is allowed on TCP") {
     auto r = parse(
         replace(k_valid, "unit_id = 1\nprofile = \"custom\"", "unit_id = 0\nprofile = \"custom\""));

@@ -15,7 +15,9 @@
 #include "gw/core/config.hpp"
 #include "gw/core/log.hpp"
 #include "gw/core/store_api.hpp"
+#include "gw/drivers/latency.hpp"
 #include "gw/drivers/link_state.hpp"
+#include "gw/drivers/sample.hpp"
 
 namespace gw {
 
@@ -30,6 +32,13 @@ struct MeterLive {
     std::optional<SysMs> last_success;
     std::optional<std::string> last_error;
     std::vector<std::pair<std::string, std::uint64_t>> counters;
+    std::optional<Sample> sample;  ///< the latest valid sample
+    /// The open interval as it builds up: its end, and the time and net active power (W) of
+    /// each sample in it so far.
+    std::optional<SysS> open_end;
+    std::vector<std::pair<SysMs, double>> open_points;
+    LatencyHistogram latency;                                       ///< Modbus request durations
+    std::uint64_t committed_gemeten = 0, committed_onvolledig = 0;  ///< intervals since start
 };
 struct GatewayLive {
     SysMs started_at;
@@ -38,6 +47,7 @@ struct GatewayLive {
     std::vector<MeterLive> meters;
     std::string mqtt_state = "disabled";  ///< disabled | connecting | connected | disconnected
     std::string mqtt_error;               ///< why it is disconnected (empty otherwise)
+    std::uint64_t mqtt_publishes = 0;     ///< messages handed to the broker since start
     std::size_t pending_commits = 0;      ///< closed intervals held in memory, not yet committed
     std::size_t pending_limit = 0;
     std::uint64_t pending_dropped = 0;
@@ -56,6 +66,9 @@ class HashWorker;
 struct ApiOptions {
     /// PBKDF2 strength of login decoys and of re-hashed weak secrets; tests lower it for speed.
     int hash_iterations = k_hash_iterations;
+    /// Called when the commissioning page asks for live values (GET /api/v1/live): the daemon
+    /// then reads the per-phase powers for a while.
+    std::function<void()> on_watch;
 };
 
 /// Request handling for every endpoint: authentication, rate limits, parameters, consent,
@@ -95,6 +108,10 @@ class Api {
     /// request; the daemon also calls this every second and at shutdown.
     void flush_audit();
 
+    /// The gateway's metrics in the Prometheus text format (GET /metrics, and the loopback
+    /// listener of [api] metrics_listen).
+    std::string metrics_text();
+
     /// The OpenAPI 3 document, generated from the same tables the handlers validate with.
     const std::string& openapi() const { return openapi_; }
     /// The same document without a running Api: for `meter-gateway --openapi` and for tools that
@@ -119,6 +136,10 @@ class Api {
     http::Response metingen(Ctx& ctx);
     http::Response meterstanden(Ctx& ctx);
     http::Response status(Ctx& ctx);
+    http::Response live(Ctx& ctx);
+    http::Response page(Ctx& ctx);
+    http::Response metrics(Ctx& ctx);
+    void count_request(const char* route, int status);
     std::optional<http::Response> authorize(Ctx& ctx, bool data_call);
     void audit_failed_login(Ctx& ctx, const AuthResult& a, int status);
     http::Response error(Ctx& ctx, int status, const std::string& code, const std::string& message);
@@ -132,7 +153,10 @@ class Api {
     LiveFn live_;
     Authenticator auth_;
     std::string openapi_;
+    std::function<void()> on_watch_;
     bool warned_no_clients_ = false;
+    /// Answers since start by endpoint path ("" for none) and status, for the metrics.
+    std::map<std::pair<std::string, int>, std::uint64_t> requests_;
 
     /// Closed intervals never change, so a data response can be served again until the data
     /// changes: keyed by the request target, valid for one (generation, data_version).

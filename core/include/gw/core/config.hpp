@@ -50,6 +50,10 @@ struct ApiConfig {
     int handshake_timeout_s = 10;         ///< TLS handshake after the TCP connection
     int request_timeout_s = 10;    ///< a request, from its first byte (or the handshake) to its end
     int keepalive_timeout_s = 30;  ///< idle wait for the next request on a kept-alive connection
+    /// metrics_listen: a loopback address for GET /metrics over plain HTTP without login
+    /// (metrics_port 0: not configured).
+    std::string metrics_host;
+    std::uint16_t metrics_port = 0;
 };
 
 struct MqttConfig {

@@ -85,8 +85,12 @@ struct ConsentEvent {
     std::string actor;
 };
 
-enum class Role : std::uint8_t { reader, admin };
+/// reader: the grid operator's data calls. installer: the commissioning page, live values and
+/// metrics, no measurement data through the pull API. admin: what installer may, and the status.
+enum class Role : std::uint8_t { reader, admin, installer };
 std::string_view role_name(Role r);
+/// The role of that name ("reader", "installer", "admin").
+std::optional<Role> parse_role(std::string_view name);
 
 struct ApiClient {
     std::string name;

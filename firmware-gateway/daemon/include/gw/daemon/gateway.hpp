@@ -21,6 +21,7 @@
 
 namespace gw {
 class HttpsServer;
+class MetricsServer;
 class MqttForwarder;
 }  // namespace gw
 
@@ -37,6 +38,10 @@ struct MeterStatus {
     std::uint64_t dropped_samples = 0;    ///< stamped in an already closed interval
     std::uint64_t untrusted_samples = 0;  ///< taken before the clock was trusted
     std::uint64_t cross_check_failures = 0;
+    std::optional<Sample> last_sample;                  ///< for the commissioning page
+    std::optional<SysS> open_end;                       ///< the interval the points below belong to
+    std::vector<std::pair<SysMs, double>> open_points;  ///< its samples' net active power, W
+    std::uint64_t committed_gemeten = 0, committed_onvolledig = 0;
 };
 
 /// The running gateway.
@@ -71,6 +76,8 @@ class Gateway {
   private:
     void on_poll(std::size_t meter, PollResult&& r);
     void schedule_close();
+    /// The commissioning page asked for live values: read the per-phase powers for a while.
+    void watch();
     void close_due();
     void commit(ClosedInterval&& c);
     bool commit_now(const ClosedInterval& c);
@@ -115,6 +122,9 @@ class Gateway {
     SysMs started_at_;
     std::unique_ptr<Api> api_;
     std::unique_ptr<HttpsServer> https_;
+    std::unique_ptr<MetricsServer> metrics_;
+    bool watching_ = false;  ///< the pollers read the per-phase powers (the page is open)
+    SteadyMs watched_at_{};
     std::unique_ptr<MqttForwarder> mqtt_;
 };
 
