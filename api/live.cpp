@@ -78,7 +78,7 @@ const OperationDoc api::k_live_doc{
           schema::ean + R"(,"meter_type":)" + schema::meter_type +
           R"(,"profile":{"type":"string"},"link":{"type":"object","additionalProperties":false,)"
           R"("required":["id","type","unit_id"],"properties":{"id":{"type":"string"},)"
-          R"("type":{"type":"string","enum":["tcp","rtu"]},"unit_id":{"type":"integer"}}},)"
+          R"("type":{"type":"string","enum":["tcp","rtu","rtu_over_tcp"]},"unit_id":{"type":"integer"}}},)"
           R"("link_state":)" +
           schema::link_state + R"(,"last_success":)" + schema::utc_or_null +
           R"(,"age_s":{"type":"integer","nullable":true,"description":"Seconds since the )"
@@ -196,7 +196,7 @@ http::Response Api::live(Ctx& ctx) {
             .field("meter_ean", m.meter_ean.str())
             .field("meter_type", meter_type_name(m.type));
         o.field("profile", m.profile).key("link").object().field("id", m.link);
-        o.field("type", link && link->type == LinkType::rtu ? "rtu" : "tcp");
+        o.field("type", link ? link_type_name(link->type) : "tcp");
         o.key("unit_id").integer(m.unit_id).end();
         o.field("link_state", link_state_name(ml.link_state));
         o.field("last_success",

@@ -147,7 +147,7 @@ const OperationDoc api::k_meter_doc{
           schema::utc_or_null +
           R"(,"modbus":{"type":"object","additionalProperties":false,)"
           R"("required":["id","type","unit_id"],"properties":{"id":{"type":"string"},)"
-          R"("type":{"type":"string","enum":["tcp","rtu"]},"unit_id":{"type":"integer",)"
+          R"("type":{"type":"string","enum":["tcp","rtu","rtu_over_tcp"]},"unit_id":{"type":"integer",)"
           R"("minimum":0,"maximum":255},"host":{"type":"string"},"port":{"type":"integer",)"
           R"("minimum":1,"maximum":65535},"device":{"type":"string"},"baud":{"type":"integer"}}},)"
           R"("link_state":)" +
@@ -200,13 +200,12 @@ http::Response Api::meter_details(Ctx& ctx) {
     *last ? o.string(format_utc(**last)) : o.null();
     if (link) {
         o.key("modbus").object().field("id", link->id);
-        o.field("type", link->type == LinkType::tcp ? "tcp" : "rtu")
-            .key("unit_id")
-            .integer(m->unit_id);
-        if (link->type == LinkType::tcp)
+        o.field("type", link_type_name(link->type)).key("unit_id").integer(m->unit_id);
+        if (link->type != LinkType::rtu)
             o.field("host", link->host).key("port").integer(static_cast<int>(link->port));
         else
-            o.field("device", link->device).key("baud").integer(link->baud);
+            o.field("device", link->device);
+        if (link->rtu_framing()) o.key("baud").integer(link->baud);
         o.end();
     }
     // From the running gateway; without it (a tool), nothing is known of the link.

@@ -22,8 +22,32 @@ std::string_view meter_type_name(MeterType t) {
     return t == MeterType::bruto_productie ? "bruto_productie" : "overdrachtspunt";
 }
 
+std::string_view link_type_name(LinkType t) {
+    switch (t) {
+        case LinkType::tcp:
+            return "tcp";
+        case LinkType::rtu:
+            return "rtu";
+        case LinkType::rtu_over_tcp:
+            return "rtu_over_tcp";
+    }
+    return "tcp";
+}
+
 std::string_view voltage_mode_name(VoltageMode m) {
     return m == VoltageMode::phase_to_neutral ? "phase_to_neutral" : "phase_to_phase";
+}
+
+std::chrono::microseconds LinkConfig::frame_gap() const {
+    using std::chrono::microseconds;
+    using std::chrono::milliseconds;
+    microseconds gap{0};
+    if (rtu_framing()) {
+        const microseconds t35 =
+            baud > 19200 ? microseconds{1750} : microseconds{38'500'000LL / baud};
+        gap = t35 + milliseconds{inter_frame_delay_ms};
+    }
+    return std::max<microseconds>(gap, milliseconds{request_delay_ms});
 }
 
 const LinkConfig* Config::find_link(std::string_view id) const {
@@ -455,38 +479,42 @@ void parse_link(Section& s, LinkConfig& l) {
         else
             l.id = *id;
     }
-    const bool type_ok =
-        s.choice("type", l.type, {{"tcp", LinkType::tcp}, {"rtu", LinkType::rtu}}, true);
+    const bool type_ok = s.choice(
+        "type", l.type,
+        {{"tcp", LinkType::tcp}, {"rtu", LinkType::rtu}, {"rtu_over_tcp", LinkType::rtu_over_tcp}},
+        true);
     s.integer("response_timeout_ms", l.response_timeout_ms, 10, 60000);
     s.integer("byte_timeout_ms", l.byte_timeout_ms, 1, 10000);
     s.integer("retries", l.retries, 0, 5);
     // A serial device is local: reopening it is cheap, and a re-plugged adapter must be back
     // within a few poll periods. A TCP peer may be far away and rebooting: back off further.
-    if (l.type == LinkType::rtu) {
-        l.request_delay_ms = 5;
-        l.reconnect_max_ms = 2000;
-    }
+    if (l.type == LinkType::rtu) l.reconnect_max_ms = 2000;
     s.integer("reconnect_max_ms", l.reconnect_max_ms, 100, 600000);
     s.integer("request_delay_ms", l.request_delay_ms, 0, 5000);
+    s.integer("turnaround_ms", l.turnaround_ms, 0, 1000);
     if (!type_ok) {
         // Without a type we cannot tell which keys belong; ask for all so none is "unknown".
-        for (auto k : {"host", "port", "device", "baud", "parity", "data_bits", "stop_bits"})
+        for (auto k : {"host", "port", "device", "baud", "parity", "data_bits", "stop_bits",
+                       "inter_frame_delay_ms"})
             s.get(k);
         s.finish();
         return;
     }
-    auto only_for = [&](std::initializer_list<const char*> keys, const char* type) {
+    auto only_for = [&](std::initializer_list<const char*> keys, const char* types) {
         for (const char* k : keys)
             if (const toml::node* n = s.get(k))
-                s.error(*n, k, std::string("only allowed for type = \"") + type + "\"");
+                s.error(*n, k, std::string("only allowed for type = ") + types);
     };
-    if (l.type == LinkType::tcp) {
+    if (l.type == LinkType::tcp || l.type == LinkType::rtu_over_tcp) {
         if (auto h = s.string("host", true, "a host name or IP address")) l.host = *h;
         s.integer("port", l.port, 1, 65535);
-        only_for({"device", "baud", "parity", "data_bits", "stop_bits"}, "rtu");
     } else {
         if (auto d = s.string("device", true, "a serial device path such as /dev/ttyUSB0"))
             l.device = *d;
+    }
+    if (l.rtu_framing()) {
+        // On rtu_over_tcp the baud rate is the converter's serial side: it sets t3.5 and the
+        // read planner's costs.
         if (const toml::node* n = s.get("baud")) {
             const bool ok = n->is_integer() && std::find(k_bauds.begin(), k_bauds.end(),
                                                          n->as_integer()->get()) != k_bauds.end();
@@ -496,6 +524,11 @@ void parse_link(Section& s, LinkConfig& l) {
             else
                 l.baud = static_cast<int>(n->as_integer()->get());
         }
+        s.integer("inter_frame_delay_ms", l.inter_frame_delay_ms, 0, 1000);
+    } else {
+        only_for({"baud", "inter_frame_delay_ms"}, "\"rtu\" or \"rtu_over_tcp\"");
+    }
+    if (l.type == LinkType::rtu) {
         s.choice("parity", l.parity, {{"N", 'N'}, {"E", 'E'}, {"O", 'O'}});
         if (const toml::node* n = s.get("data_bits")) {
             if (!n->is_integer() || (n->as_integer()->get() != 7 && n->as_integer()->get() != 8))
@@ -509,7 +542,9 @@ void parse_link(Section& s, LinkConfig& l) {
             else
                 l.stop_bits = static_cast<int>(n->as_integer()->get());
         }
-        only_for({"host", "port"}, "tcp");
+        only_for({"host", "port"}, "\"tcp\" or \"rtu_over_tcp\"");
+    } else {
+        only_for({"device", "parity", "data_bits", "stop_bits"}, "\"rtu\"");
     }
     s.finish();
 }
@@ -599,8 +634,9 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
             s.error(*s.get("link"), "link", "no [[link]] with id = \"" + *l + "\" is configured");
     }
     // RTU addresses 1..247 (0 is broadcast); a TCP gateway may route any unit id.
-    const std::int64_t max_unit = (link != nullptr && link->type == LinkType::rtu) ? 247 : 255;
-    const std::int64_t min_unit = (link != nullptr && link->type == LinkType::rtu) ? 1 : 0;
+    const bool rtu_frames = link != nullptr && link->rtu_framing();
+    const std::int64_t max_unit = rtu_frames ? 247 : 255;
+    const std::int64_t min_unit = rtu_frames ? 1 : 0;
     s.integer("unit_id", m.unit_id, min_unit, max_unit, true);
 
     bool have_map = false;
@@ -654,7 +690,8 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
                  {{"samples", AveragingMethod::samples}, {"energy", AveragingMethod::energy}});
     s.number("cross_check_tolerance_pct", m.cross_check_tolerance_pct, 0, 1000);
     s.number("cross_check_min_kw", m.cross_check_min_kw, 0, 1e6);
-    s.integer("max_read_gap", m.max_read_gap, 0, 100);
+    if (rtu_frames) m.max_read_gap = 32;
+    s.integer("max_read_gap", m.max_read_gap, 0, 120);
     if (const toml::table* lim = s.subtable("limits")) {
         Section ls(s.ctx(), *lim, s.key_path("limits"));
         ls.number("max_abs_power_kw", m.limits.max_abs_power_kw, 0, 1e9, true);
@@ -684,6 +721,54 @@ void parse_meter(Section& s, MeterConfig& m, const Config& cfg, const ProfileLoo
 }
 
 template <class F>
+void each_table(Section& root, std::string_view key, F&& fn);
+
+/// [modbus_server] and its [[modbus_server.unit]] entries; after the meters, which it names.
+void parse_modbus_server(Section& s, ModbusServerConfig& ms, const Config& cfg) {
+    ms.enabled = true;
+    if (auto l = s.string("listen", true, "host:port, e.g. \"0.0.0.0:1502\"")) {
+        if (!parse_host_port(*l, ms.listen_host, ms.listen_port))
+            s.error(*s.get("listen"), "listen",
+                    "expected host:port (IPv6 as [::1]:1502), got \"" + *l + "\"");
+    }
+    s.integer("max_connections", ms.max_connections, 1, 64);
+    if (!s.integer("max_connections_per_address", ms.max_connections_per_address, 1, 64))
+        ms.max_connections_per_address =
+            std::min(ms.max_connections_per_address, ms.max_connections);
+    else if (ms.max_connections_per_address > ms.max_connections)
+        s.error(
+            *s.get("max_connections_per_address"), "max_connections_per_address",
+            "must not be larger than max_connections (" + std::to_string(ms.max_connections) + ")");
+    s.integer("idle_timeout_s", ms.idle_timeout_s, 1, 3600);
+    s.integer("max_queued", ms.max_queued, 1, 256);
+    std::set<int> units;
+    std::set<std::string> meters;
+    each_table(s, "unit", [&](Section& u, std::size_t) {
+        ModbusServerUnit unit;
+        const bool id_ok = u.integer("unit_id", unit.unit_id, 1, 247, true);
+        if (id_ok && !units.insert(unit.unit_id).second)
+            u.error(*u.get("unit_id"), "unit_id",
+                    std::to_string(unit.unit_id) + " is already used by another unit");
+        auto e = ean(u, "meter");
+        if (e) {
+            if (cfg.find_meter(*e) == nullptr)
+                u.error(*u.get("meter"), "meter",
+                        "no [[meter]] with meter_ean = \"" + e->to_string() + "\" is configured");
+            else if (!meters.insert(e->to_string()).second)
+                u.error(*u.get("meter"), "meter",
+                        e->to_string() + " is already served by another unit");
+            else
+                unit.meter = *e;
+        }
+        u.boolean("passthrough", unit.passthrough);
+        u.finish();
+        if (id_ok && e) ms.units.push_back(unit);
+    });
+    if (s.get("unit") == nullptr) s.missing("unit", "at least one [[modbus_server.unit]] section");
+    s.finish();
+}
+
+template <class F>
 void each_table(Section& root, std::string_view key, F&& fn) {
     const toml::node* n = root.get(key);
     if (n == nullptr) return;
@@ -695,7 +780,7 @@ void each_table(Section& root, std::string_view key, F&& fn) {
     }
     std::size_t i = 0;
     for (const toml::node& item : *arr) {
-        Section s(root.ctx(), *item.as_table(), std::string(key) + "[" + std::to_string(i) + "]");
+        Section s(root.ctx(), *item.as_table(), root.key_path(key) + "[" + std::to_string(i) + "]");
         fn(s, i);
         ++i;
     }
@@ -767,6 +852,8 @@ ConfigResult parse_config(std::string_view text, const std::string& file,
         unique(s, "unit_id", m.link + "/" + std::to_string(m.unit_id));
         cfg.meters.push_back(std::move(m));
     });
+    section("modbus_server", false,
+            [&](Section& s) { parse_modbus_server(s, cfg.modbus_server, cfg); });
     if (root.get("customer") == nullptr)
         root.missing("customer", "at least one [[customer]] section");
     if (root.get("meter") == nullptr) root.missing("meter", "at least one [[meter]] section");

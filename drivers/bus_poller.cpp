@@ -16,11 +16,12 @@ BusPoller::BusPoller(const LinkConfig& link, std::vector<MeterConfig> meters, co
 BusPoller::BusPoller(std::unique_ptr<RegisterReader> reader, std::vector<MeterConfig> meters,
                      const Clock& clock, Sink sink)
     : link_(std::move(reader)), meters_(std::move(meters)), clock_(clock), sink_(std::move(sink)) {
+    const ReadCost cost = read_cost(link_->config());
     for (const auto& m : meters_) {
-        plans_.push_back(
-            plan_reads(m.registers, needed_registers(m), static_cast<unsigned>(m.max_read_gap)));
-        detail_plans_.push_back(
-            plan_reads(m.registers, detail_registers(m), static_cast<unsigned>(m.max_read_gap)));
+        const auto gap = static_cast<unsigned>(m.max_read_gap);
+        plans_.push_back(plan_reads(m.registers, needed_registers(m), cost, gap));
+        detail_plans_.push_back(plan_reads(m.registers, detail_registers(m), cost, gap));
+        cache_.expect(plans_.size() - 1, plans_.back());
     }
     counters_.resize(meters_.size());
     consecutive_timeouts_.resize(meters_.size());
@@ -50,6 +51,7 @@ void BusPoller::start() {
 }
 
 void BusPoller::stop() {
+    std::deque<PassRead> left;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -57,6 +59,12 @@ void BusPoller::stop() {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
     link_->close();
+    {
+        std::lock_guard lock(mutex_);
+        left.swap(pass_queue_);
+    }
+    for (PassRead& r : left)
+        r.done(make_error(Errc::modbus_connect, "the gateway is stopping"), {});
 }
 
 PollResult BusPoller::poll_once(std::size_t i) {
@@ -71,6 +79,7 @@ PollResult BusPoller::poll_once(std::size_t i) {
 
     buffers_.resize(plan.blocks.size());
     std::optional<Error> error;
+    const SteadyMs started = clock_.steady_now();
     for (std::size_t b = 0; b < plan.blocks.size() && !error; ++b) {
         const ReadBlock& blk = plan.blocks[b];
         buffers_[b].resize(blk.count);
@@ -82,6 +91,10 @@ PollResult BusPoller::poll_once(std::size_t i) {
         if (!st) error = st.error();
     }
     const SteadyMs steady = clock_.steady_now();
+    // Fresh until the next poll should have finished: a period and this poll's duration.
+    if (!error)
+        cache_.store(i, plan, buffers_, steady,
+                     milliseconds{m.poll_ms} + duration_cast<milliseconds>(steady - started));
     if (!error) {
         std::optional<Error> decode_error;
         RawValues raw = decode_blocks(m.registers, plan, buffers_, decode_error);
@@ -141,12 +154,43 @@ PollResult BusPoller::poll_once(std::size_t i) {
     return r;
 }
 
+bool BusPoller::submit(PassRead read, std::size_t max_queued) {
+    {
+        std::lock_guard lock(mutex_);
+        if (pass_queue_.size() >= max_queued) return false;
+        pass_queue_.push_back(std::move(read));
+    }
+    cv_.notify_all();
+    return true;
+}
+
+void BusPoller::pass_through(PassRead& read) {
+    std::vector<std::uint16_t> words(read.count);
+    Status st;
+    const SteadyMs now = clock_.steady_now();
+    if (now > read.expires)
+        st = make_error(Errc::modbus_timeout, "waited too long for the bus");
+    else
+        st = link_->read(read.unit, read.function, read.start, read.count, words.data(), now);
+    ++pass_reads_;
+    read.done(st, std::move(words));
+}
+
 void BusPoller::run() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         const auto next = std::min_element(due_.begin(), due_.end());
         const std::size_t i = static_cast<std::size_t>(next - due_.begin());
         const auto wait = *next - clock_.steady_now();
+        if (wait > milliseconds{0} && !pass_queue_.empty()) {
+            // The bus is free until the next meter is due: one read for someone else.
+            PassRead read = std::move(pass_queue_.front());
+            pass_queue_.pop_front();
+            lock.unlock();
+            pass_through(read);
+            lock.lock();
+            continue;
+        }
         if (wait > milliseconds{0}) {
             cv_.wait_for(lock, wait);
             continue;  // re-check stop and the schedule

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "gw/core/log.hpp"
+#include "gw/drivers/rtu_over_tcp_link.hpp"
 
 namespace gw {
 
@@ -64,9 +65,11 @@ std::string modbus_exception_name(int code) {
 
 ModbusLink::ModbusLink(LinkConfig config)
     : config_(std::move(config)),
-      connect_backoff_(milliseconds{100}, milliseconds{config_.reconnect_max_ms}) {}
+      connect_backoff_(milliseconds{100}, milliseconds{config_.reconnect_max_ms}),
+      gap_(config_.frame_gap()) {}
 
 std::unique_ptr<RegisterReader> make_register_reader(const LinkConfig& link) {
+    if (link.type == LinkType::rtu_over_tcp) return std::make_unique<RtuOverTcpLink>(link);
     return std::make_unique<ModbusLink>(link);
 }
 
@@ -171,10 +174,10 @@ Status ModbusLink::read(int unit, RegFunction function, std::uint16_t start, std
                              std::to_string(start) + "+" + std::to_string(count);
     Error last;
     for (int attempt = 0; attempt <= config_.retries; ++attempt) {
-        // A late reply to an earlier request must never be taken for this one.
+        // A late reply to an earlier request must never be taken for this one: what is still
+        // buffered goes, and the line keeps its silence between frames (t3.5 and any extra).
         modbus_flush(ctx_);
-        if (config_.request_delay_ms > 0)
-            std::this_thread::sleep_for(milliseconds{config_.request_delay_ms});
+        gap_.wait();
         modbus_set_slave(ctx_, unit);
         ++requests_;
         // RTU: addr+fn+start+count+crc = 8, reply addr+fn+n+data+crc = 5 + 2n. TCP adds 6 bytes of
@@ -184,7 +187,17 @@ Status ModbusLink::read(int unit, RegFunction function, std::uint16_t start, std
                           ? modbus_read_registers(ctx_, start, count, out)
                           : modbus_read_input_registers(ctx_, start, count, out);
         const int err = errno;  // read it before anything else can change it
+        gap_.frame_ended();
         if (n == count) return {};
+        if (config_.type == LinkType::rtu && connected_ && n < 0 &&
+            (err < MODBUS_ENOBASE || err > MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET)) {
+            // A timeout or a broken frame: wait until the line is silent, so that a late reply
+            // is thrown away here rather than read as the answer to the next request.
+            flushed_bytes_ += drain_line(modbus_get_socket(ctx_),
+                                         settle_time(config_.response_timeout_ms, gap_.gap()),
+                                         milliseconds{config_.response_timeout_ms});
+            gap_.frame_ended();
+        }
         last = n < 0 ? classify(err, what)
                      : make_error(Errc::modbus_bad_reply,
                                   what + ": reply has " + std::to_string(n) + " registers");

@@ -1,6 +1,8 @@
 #include "gw/drivers/probe.hpp"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "gw/drivers/decode.hpp"
 #include "gw/drivers/profile.hpp"
@@ -13,8 +15,8 @@ OneRead read_once(RegisterReader& link, const MeterConfig& meter, SysMs at, Stea
     std::vector<Reg> all;
     for (std::size_t i = 0; i < k_reg_count; ++i)
         if (meter.registers.regs[i]) all.push_back(static_cast<Reg>(i));
-    const ReadPlan plan =
-        plan_reads(meter.registers, all, static_cast<unsigned>(meter.max_read_gap));
+    const ReadPlan plan = plan_reads(meter.registers, all, read_cost(link.config()),
+                                     static_cast<unsigned>(meter.max_read_gap));
     std::vector<std::vector<std::uint16_t>> words(plan.blocks.size());
     std::vector<bool> read(plan.blocks.size(), false);
     for (std::size_t b = 0; b < plan.blocks.size(); ++b) {
@@ -107,6 +109,27 @@ Probe probe_unit(RegisterReader& link, int unit, SteadyMs now) {
         p.detail = first ? first->message : "no reply";
         return p;
     }
+    // The families' identification registers first: a model code or name says who is there.
+    std::map<std::tuple<RegFunction, std::uint16_t, std::uint16_t>,
+             std::optional<std::vector<std::uint16_t>>>
+        read_cache;  // several profiles share an address (0x000B, 49): read each once
+    for (const auto& prof : profiles) {
+        for (const Signature& sig : prof.signature) {
+            auto key = std::make_tuple(sig.function, sig.address, sig.count());
+            auto it = read_cache.find(key);
+            if (it == read_cache.end()) {
+                std::vector<std::uint16_t> w(sig.count());
+                Status st = link.read(unit, sig.function, sig.address, sig.count(), w.data(), now);
+                it = read_cache.emplace(key, st ? std::optional(w) : std::nullopt).first;
+            }
+            if (it->second && sig.matches(*it->second)) {
+                p.profile = std::string(prof.name);
+                p.how = "signature: " + std::string(sig.what);
+                return p;
+            }
+        }
+    }
+    // No identification register matched: a guess from plausible values.
     for (const auto& prof : profiles) {
         if (!prof.map.has_phase_to_neutral() || !prof.map.has_active_power()) continue;
         bool match = true;
@@ -125,6 +148,7 @@ Probe probe_unit(RegisterReader& link, int unit, SteadyMs now) {
         }
         if (match) {
             p.profile = std::string(prof.name);
+            p.how = "guessed: its voltages read 80..300 V at this profile's addresses";
             break;
         }
     }

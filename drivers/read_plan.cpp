@@ -12,8 +12,32 @@ unsigned ReadPlan::registers() const {
     return n;
 }
 
+ReadCost read_cost(const LinkConfig& link) {
+    using std::chrono::microseconds;
+    const microseconds turnaround = std::chrono::milliseconds{link.turnaround_ms};
+    if (!link.rtu_framing()) return {turnaround + link.frame_gap(), microseconds{0}};
+    const microseconds ch = link.char_time();
+    return {ch * 13 + link.frame_gap() * 2 + turnaround, ch * 2};
+}
+
+std::chrono::microseconds wire_minimum(const ReadPlan& plan, const LinkConfig& link) {
+    if (!link.rtu_framing()) return std::chrono::microseconds{0};
+    std::chrono::microseconds total{0};
+    for (const ReadBlock& b : plan.blocks)
+        total += link.char_time() * (13 + 2 * b.count) + link.frame_gap() * 2;
+    return total;
+}
+
 ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsigned max_gap,
                     unsigned max_registers) {
+    // Any hole up to max_gap is cheaper than a transaction.
+    return plan_reads(map, wanted,
+                      ReadCost{std::chrono::microseconds{1}, std::chrono::microseconds{0}}, max_gap,
+                      max_registers);
+}
+
+ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, const ReadCost& cost,
+                    unsigned max_gap, unsigned max_registers) {
     struct Item {
         Reg reg;
         RegisterSpec spec;
@@ -35,7 +59,8 @@ ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, unsi
             const bool same_fn = b.function == it.spec.function;
             const unsigned gap = begin > b_end ? begin - b_end : 0;
             const unsigned new_end = std::max(b_end, end);
-            if (same_fn && gap <= max_gap && new_end - b.start <= max_registers) {
+            const bool worth = cost.per_register * gap <= cost.transaction;
+            if (same_fn && gap <= max_gap && worth && new_end - b.start <= max_registers) {
                 b.count = static_cast<std::uint16_t>(new_end - b.start);
                 b.members.push_back(it.reg);
                 continue;

@@ -239,10 +239,12 @@ int scan_cmd(const Config& cfg, const std::vector<std::string>& args) {
         }
         ++found;
         std::cout << "unit " << unit << " " << (p.profile.empty() ? "unknown" : p.profile) << "\n";
+        if (!p.how.empty()) std::cerr << "  unit " << unit << ": " << p.how << "\n";
     }
     link->close();
     const auto took = duration_cast<milliseconds>(clock.steady_now() - started).count();
-    std::cerr << found << " unit(s) answered; the scan took " << fixed(static_cast<double>(took) / 1000.0, 1) << " s\n";
+    std::cerr << found << " unit(s) answered; the scan took "
+              << fixed(static_cast<double>(took) / 1000.0, 1) << " s\n";
     return found > 0 ? 0 : 1;
 }
 

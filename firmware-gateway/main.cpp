@@ -38,9 +38,24 @@ int check_config(const std::string& path) {
 }
 
 int list_profiles() {
-    for (const auto& p : gw::builtin_profiles())
+    for (const auto& p : gw::builtin_profiles()) {
         std::cout << p.name << "\t" << p.make << " " << p.model << "\n\tsource: " << p.source
                   << "\n";
+        if (!p.notes.empty()) std::cout << "\tnotes: " << p.notes << "\n";
+        std::cout << "\tsignature: ";
+        if (p.signature.empty()) std::cout << "none (a scan can only guess this family)";
+        for (std::size_t i = 0; i < p.signature.size(); ++i) {
+            const gw::Signature& s = p.signature[i];
+            std::cout << (i > 0 ? "; " : "")
+                      << (s.function == gw::RegFunction::holding ? "holding " : "input ")
+                      << s.address << " = ";
+            if (!s.text.empty()) std::cout << '"' << s.text << "...\"";
+            for (std::size_t c = 0; c < s.codes.size(); ++c)
+                std::cout << (c > 0 ? " or " : "") << s.codes[c];
+            std::cout << " (" << s.what << ")";
+        }
+        std::cout << "\n";
+    }
     return 0;
 }
 

@@ -121,6 +121,10 @@ std::vector<std::unique_ptr<SimUnit>> make_units(const Options& o) {
         for (const auto& u : units)
             if (u->id() == id) die("unit " + std::to_string(id) + " given twice");
         units.push_back(std::make_unique<SimUnit>(id, profile, *map, sc));
+        // The family's identification register, so that a scan recognises it.
+        if (const gw::MeterProfile* p = gw::find_profile(profile); p && !p->signature.empty())
+            units.back()->set_words(p->signature.front().function, p->signature.front().address,
+                                    p->signature.front().words());
     }
     return units;
 }

@@ -52,6 +52,10 @@ class SimUnit {
     std::string truth_json() const;
     std::string summary() const;
 
+    /// Fixed words at `address` (an identification register, e.g. a model code).
+    void set_words(RegFunction function, std::uint16_t address,
+                   const std::vector<std::uint16_t>& words);
+
     Fault fault;
     std::map<Reg, ValueOverride> overrides;
 

@@ -35,7 +35,12 @@ MeterProfile carlo_gavazzi_em24() {
              LSW},  // kvarh (+) TOT; not 0x42, the partial counter
             {Reg::e_export, 0x5C, I32, IN, 100.0, LSW},   // kWh (-) TOT
             {Reg::eq_export, 0x5E, I32, IN, 100.0, LSW},  // kvarh (-) TOT
-        });
+        },
+        {{RegFunction::input,
+          0x000B,
+          {71, 72, 73},
+          {},
+          "identification code (71 AV2/AV9, 72 AV5, 73 AV6)"}});
 }
 
 }  // namespace gw::profiles

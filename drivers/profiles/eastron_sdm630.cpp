@@ -30,7 +30,12 @@ MeterProfile eastron_sdm630() {
             {Reg::u_l12, 0x00C8, F32, IN},              // 30201 line 1 to line 2 volts
             {Reg::u_l23, 0x00CA, F32, IN},
             {Reg::u_l31, 0x00CC, F32, IN},
-        });
+        },
+        {{RegFunction::holding,
+          0xFC02,
+          {0x0070, 0x0079},
+          {},
+          "meter code (0x0070 SDM630 v2, 0x0079 SDM630MCT v2)"}});
 }
 
 }  // namespace gw::profiles

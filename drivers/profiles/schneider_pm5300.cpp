@@ -32,7 +32,8 @@ MeterProfile schneider_pm5300() {
             {Reg::e_export, 3207, I64, HOLD},   // active energy received
             {Reg::eq_import, 3219, I64, HOLD},  // reactive energy delivered, varh
             {Reg::eq_export, 3223, I64, HOLD},  // reactive energy received
-        });
+        },
+        {{RegFunction::holding, 49, {}, "PM5", "meter model string"}});
 }
 
 }  // namespace gw::profiles

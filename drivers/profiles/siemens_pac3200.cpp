@@ -34,7 +34,9 @@ MeterProfile siemens_pac3200() {
             {Reg::e_export, 809, F64, HOLD},
             {Reg::eq_import, 817, F64, HOLD},
             {Reg::eq_export, 825, F64, HOLD},
-        });
+        },
+        {{RegFunction::holding, 64002, {}, "7KM21", "I&M 0 order number (PAC3200)"},
+         {RegFunction::holding, 64002, {}, "7KM42", "I&M 0 order number (PAC4200)"}});
 }
 
 }  // namespace gw::profiles

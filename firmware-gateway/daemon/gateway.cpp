@@ -223,6 +223,21 @@ int Gateway::run() {
         }
     }
 
+    if (config_.modbus_server.enabled) {
+        std::vector<ServedUnit> units;
+        for (const ModbusServerUnit& u : config_.modbus_server.units)
+            for (std::size_t p = 0; p < pollers_.size(); ++p)
+                for (std::size_t j = 0; j < poller_meters_[p].size(); ++j)
+                    if (config_.meters[poller_meters_[p][j]].meter_ean == u.meter)
+                        units.push_back({u.unit_id, pollers_[p].get(), j, u.passthrough});
+        modbus_server_ =
+            std::make_unique<ModbusServer>(io_, config_.modbus_server, std::move(units), clock_);
+        if (Status st = modbus_server_->start(); !st) {
+            log::error(k_log, "not started: ", st.error().message);
+            return 2;
+        }
+    }
+
     if (store_->data_available()) {
         on_store_ready();
     } else {
@@ -525,6 +540,7 @@ void Gateway::shutdown() {
     for (auto& p : pollers_) p->stop();  // joins: nothing is posted after this
     if (https_) https_->stop();
     if (metrics_) metrics_->stop();
+    if (modbus_server_) modbus_server_->stop();
     signals_.cancel();
     close_timer_.cancel();
     prune_timer_.cancel();

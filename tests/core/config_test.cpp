@@ -122,8 +122,12 @@ TEST_CASE("the valid example parses into typed structures") {
     REQUIRE(c.links.size() == 2);
     CHECK(c.links[0].type == gw::LinkType::rtu);
     CHECK(c.links[0].parity == 'E');
-    CHECK(c.links[0].request_delay_ms == 5);  // RTU default
-    CHECK(c.links[1].request_delay_ms == 0);
+    CHECK(c.links[0].request_delay_ms == 0);                           // t3.5 is kept anyway
+    CHECK(c.links[0].frame_gap() == std::chrono::microseconds{2005});  // 3.5 x 11 bits at 19200
+    CHECK(c.links[1].frame_gap() == std::chrono::microseconds{0});
+    CHECK(c.meters[0].max_read_gap == 32);  // RTU: the planner weighs holes against requests
+    CHECK(c.meters[1].max_read_gap == 8);
+    CHECK_FALSE(c.modbus_server.enabled);
     REQUIRE(c.meters.size() == 2);
     const gw::MeterConfig& m0 = c.meters[0];
     CHECK(m0.registers == gw::find_profile("eastron-sdm630")->map);
@@ -207,6 +211,78 @@ TEST_CASE("wrong types and out-of-range values") {
     CHECK(contains(only_error(replace(k_valid, "link = \"rs485-1\"\nunit_id = 1",
                                       "link = \"rs485-1\"\nunit_id = 0")),
                    "meter[0].unit_id: expected an integer from 1 to 247"));
+}
+
+TEST_CASE("rtu_over_tcp links: host and port, RTU timing, unit ids 1..247") {
+    const std::string text = replace(k_valid, "type = \"tcp\"\nhost = \"192.0.2.20\"",
+                                     "type = \"rtu_over_tcp\"\nhost = \"192.0.2.20\"\n"
+                                     "baud = 9600\ninter_frame_delay_ms = 10");
+    auto r = parse(text);
+    REQUIRE_MESSAGE(r.config, (r.errors.empty() ? "" : r.errors[0].str()));
+    const gw::LinkConfig& l = r.config->links[1];
+    CHECK(l.type == gw::LinkType::rtu_over_tcp);
+    CHECK(l.host == "192.0.2.20");
+    CHECK(l.baud == 9600);
+    CHECK(l.frame_gap() == std::chrono::microseconds{4010 + 10000});
+    CHECK(contains(only_error(replace(text, "baud = 9600", "baud = 9600\ndevice = \"/dev/x\"")),
+                   "link[1].device: only allowed for type = \"rtu\""));
+    CHECK(contains(only_error(replace(k_valid, "type = \"tcp\"\nhost = \"192.0.2.20\"",
+                                      "type = \"tcp\"\nhost = \"192.0.2.20\"\n"
+                                      "inter_frame_delay_ms = 5")),
+                   "link[1].inter_frame_delay_ms: only allowed for type = \"rtu\" or"));
+    CHECK(contains(
+        only_error(replace(text, "inter_frame_delay_ms = 10", "inter_frame_delay_ms = -1")),
+        "link[1].inter_frame_delay_ms: expected an integer from 0 to 1000"));
+    CHECK(contains(
+        only_error(replace(text, "link = \"lan\"\nunit_id = 1", "link = \"lan\"\nunit_id = 0")),
+        "meter[1].unit_id: expected an integer from 1 to 247"));
+}
+
+TEST_CASE("[modbus_server]: units name configured meters, once each") {
+    const std::string server = R"(
+[modbus_server]
+listen = "127.0.0.1:1502"
+max_connections = 4
+[[modbus_server.unit]]
+unit_id = 1
+meter = "871685900000000035"
+passthrough = true
+[[modbus_server.unit]]
+unit_id = 2
+meter = "871685900000000028"
+)";
+    auto r = parse(std::string(k_valid) + server);
+    REQUIRE_MESSAGE(r.config, (r.errors.empty() ? "" : r.errors[0].str()));
+    const gw::ModbusServerConfig& ms = r.config->modbus_server;
+    CHECK(ms.enabled);
+    CHECK(ms.listen_port == 1502);
+    CHECK(ms.max_connections == 4);
+    CHECK(ms.max_connections_per_address == 4);
+    REQUIRE(ms.units.size() == 2);
+    CHECK(ms.units[0].passthrough);
+    CHECK_FALSE(ms.units[1].passthrough);
+    CHECK(ms.units[1].meter.to_string() == "871685900000000028");
+    auto bad = [&](const std::string& from, const std::string& to) {
+        return only_error(std::string(k_valid) + replace(server, from, to));
+    };
+    CHECK(contains(bad("unit_id = 2", "unit_id = 1"),
+                   "modbus_server.unit[1].unit_id: 1 is already used by another unit"));
+    CHECK(contains(bad("871685900000000028", "871685900000000035"),
+                   "modbus_server.unit[1].meter: 871685900000000035 is already served"));
+    CHECK(contains(bad("871685900000000028", "871685900000000042"),
+                   "modbus_server.unit[1].meter: no [[meter]] with meter_ean"));
+    CHECK(contains(bad("unit_id = 2", "unit_id = 248"),
+                   "modbus_server.unit[1].unit_id: expected an integer from 1 to 247"));
+    CHECK(contains(bad("listen = \"127.0.0.1:1502\"", "listen = \"1502\""),
+                   "modbus_server.listen: expected host:port"));
+    CHECK(
+        contains(bad("max_connections = 4", "max_connections = 4\nmax_connections_per_address = 5"),
+                 "must not be larger than max_connections"));
+    CHECK(contains(bad("passthrough = true", "passthrough = 1"),
+                   "modbus_server.unit[0].passthrough: expected true or false"));
+    CHECK(contains(
+        only_error(std::string(k_valid) + "[modbus_server]\nlisten = \"127.0.0.1:1502\"\n"),
+        "modbus_server.unit: missing; expected at least one [[modbus_server.unit]]"));
 }
 
 TEST_CASE("metrics_listen: a loopback address only, as it serves without login") {

@@ -23,7 +23,11 @@ enum class SignConvention : std::uint8_t { import_positive, export_positive };
 enum class VoltageMode : std::uint8_t { phase_to_neutral, phase_to_phase };
 std::string_view voltage_mode_name(VoltageMode m);
 enum class AveragingMethod : std::uint8_t { samples, energy };
-enum class LinkType : std::uint8_t { tcp, rtu };
+/// tcp: Modbus TCP (MBAP). rtu: RTU frames on a serial device. rtu_over_tcp: RTU frames with
+/// CRC over a TCP stream (a serial-to-Ethernet converter in transparent mode).
+enum class LinkType : std::uint8_t { tcp, rtu, rtu_over_tcp };
+/// "tcp", "rtu", "rtu_over_tcp": the config's names.
+std::string_view link_type_name(LinkType t);
 
 struct GatewayConfig {
     std::string id;
@@ -84,7 +88,7 @@ struct LinkConfig {
     // TCP
     std::string host;
     std::uint16_t port = 502;
-    // RTU
+    // RTU (baud also on rtu_over_tcp: the converter's serial side, for timing and read plans)
     std::string device;
     int baud = 19200;
     char parity = 'E';
@@ -93,9 +97,43 @@ struct LinkConfig {
     // Both
     int response_timeout_ms = 500;
     int byte_timeout_ms = 100;
-    int request_delay_ms = 0;  ///< silence on the bus before each request
-    int retries = 1;           ///< further attempts of one read after a timeout or CRC error
+    int request_delay_ms = 0;      ///< least silence before each request, from the last frame
+    int inter_frame_delay_ms = 0;  ///< RTU framing: extra silence after t3.5
+    int turnaround_ms = 10;  ///< the meters' typical time to answer: the read planner's estimate
+    int retries = 1;         ///< further attempts of one read after a timeout or CRC error
     int reconnect_max_ms = 30000;
+
+    /// RTU framing (on a serial device or over TCP): frames are separated by t3.5 silence.
+    bool rtu_framing() const { return type != LinkType::tcp; }
+    /// One character on the serial line: 11 bits (start, 8 data, parity or a second stop, stop).
+    std::chrono::microseconds char_time() const {
+        return std::chrono::microseconds{11'000'000LL / baud};
+    }
+    /// The silence the link keeps between two frames: t3.5 (fixed 1750 us above 19200 baud, as
+    /// the Modbus serial line guide says), the extra inter_frame_delay_ms, at least
+    /// request_delay_ms. Zero on Modbus TCP unless request_delay_ms asks for it.
+    std::chrono::microseconds frame_gap() const;
+};
+
+/// One unit the Modbus TCP server answers for: the meter whose register map it serves.
+struct ModbusServerUnit {
+    int unit_id = 1;
+    Ean18 meter;
+    /// Reads of registers the gateway does not poll go to the bus (queued behind its own polls);
+    /// off: they get exception 02.
+    bool passthrough = false;
+};
+
+/// [modbus_server]: shares the meters' latest samples with a park controller over Modbus TCP.
+struct ModbusServerConfig {
+    bool enabled = false;  ///< set when the section is present
+    std::string listen_host;
+    std::uint16_t listen_port = 0;
+    int max_connections = 8;
+    int max_connections_per_address = 4;
+    int idle_timeout_s = 60;
+    int max_queued = 16;  ///< pass-through reads waiting for the bus, over all clients
+    std::vector<ModbusServerUnit> units;
 };
 
 struct PlausibilityLimits {
@@ -121,7 +159,9 @@ struct MeterConfig {
     PlausibilityLimits limits;
     double cross_check_tolerance_pct = 5.0;
     double cross_check_min_kw = 1.0;
-    int max_read_gap = 8;  ///< registers a coalesced read may skip over
+    /// Registers a coalesced read may skip over at most (8 on tcp, 32 with RTU framing); the
+    /// planner reads a hole only where that costs less bus time than another request.
+    int max_read_gap = 8;
 
     /// How long after its end an interval is closed: a poll period and a half second, so that
     /// a sample stamped just before the end can still arrive.
@@ -139,6 +179,7 @@ struct Config {
     std::vector<CustomerConfig> customers;
     std::vector<LinkConfig> links;
     std::vector<MeterConfig> meters;
+    ModbusServerConfig modbus_server;
 
     const LinkConfig* find_link(std::string_view id) const;
     const CustomerConfig* find_customer(const Ean18& klant) const;

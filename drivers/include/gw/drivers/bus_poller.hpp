@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "gw/core/config.hpp"
 #include "gw/drivers/latency.hpp"
 #include "gw/drivers/read_plan.hpp"
+#include "gw/drivers/register_cache.hpp"
 #include "gw/drivers/register_reader.hpp"
 #include "gw/drivers/sample.hpp"
 
@@ -49,6 +51,17 @@ struct PollResult {
     MeterCounters counters;        ///< after this poll
     bool link_up = false;
     std::size_t transactions = 0;  ///< Modbus requests this poll needed
+};
+
+/// A read for someone else (the Modbus TCP server's pass-through): done once, between polls.
+struct PassRead {
+    int unit = 1;
+    RegFunction function = RegFunction::holding;
+    std::uint16_t start = 0;
+    std::uint16_t count = 1;
+    SteadyMs expires{};  ///< not sent after this: done() gets modbus_timeout
+    /// Called on the bus thread with the outcome and the registers; must not block.
+    std::function<void(const Status&, std::vector<std::uint16_t>)> done;
 };
 
 /// Owns one link (a RegisterReader) and a thread that polls the link's meters, each at its
@@ -87,6 +100,16 @@ class BusPoller {
     /// commissioning page; off by default, so that the bus carries only what intervals need.
     /// Thread-safe.
     void set_detail(bool on) { detail_ = on; }
+    /// The registers of each meter's last complete poll (by meter index). Thread-safe.
+    const RegisterCache& cache() const { return cache_; }
+
+    /// Queues a read for the bus thread, which sends it only while no meter of its own is due:
+    /// the gateway's polling keeps priority. False when `max_queued` reads wait already.
+    /// Thread-safe.
+    bool submit(PassRead read, std::size_t max_queued);
+    /// Reads sent for others so far. Thread-safe.
+    std::uint64_t pass_reads() const { return pass_reads_; }
+
     /// Requests and wire bytes so far (read after stop(), or accept a racy figure).
     std::uint64_t requests() const { return link_->requests(); }
     std::uint64_t wire_bytes() const { return link_->wire_bytes(); }
@@ -105,6 +128,7 @@ class BusPoller {
 
   private:
     void run();
+    void pass_through(PassRead& read);
 
     std::unique_ptr<RegisterReader> link_;
     std::vector<MeterConfig> meters_;
@@ -115,6 +139,9 @@ class BusPoller {
     std::vector<SteadyMs> due_;
     std::vector<int> consecutive_timeouts_;
     std::vector<std::vector<std::uint16_t>> buffers_;
+    RegisterCache cache_;
+    std::deque<PassRead> pass_queue_;  ///< guarded by mutex_
+    std::atomic<std::uint64_t> pass_reads_{0};
     const Clock& clock_;
     Sink sink_;
     std::thread thread_;

@@ -10,6 +10,7 @@
 #include "gw/core/config.hpp"
 #include "gw/core/error.hpp"
 #include "gw/core/time.hpp"
+#include "gw/drivers/line_timing.hpp"
 #include "gw/drivers/register_reader.hpp"
 
 struct _modbus;  // NOLINT(bugprone-reserved-identifier): libmodbus' own name for its context
@@ -44,7 +45,8 @@ class ModbusLink final : public RegisterReader {
     void close() override;
 
     /// Reads `count` registers from `start` of unit `unit` into `out`. Flushes the line and
-    /// keeps the link's request delay first; retries timeouts and CRC/format errors up to the
+    /// keeps the silence between frames (LinkConfig::frame_gap) first; after a timeout on RTU,
+    /// drains the line until silent; retries timeouts and CRC/format errors up to the
     /// link's `retries`. Exception replies are not retried (the meter meant them).
     Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
                 std::uint16_t* out, SteadyMs now) override;
@@ -52,6 +54,8 @@ class ModbusLink final : public RegisterReader {
     /// Requests sent and bytes on the wire (request + expected reply), for bus-time figures.
     std::uint64_t requests() const override { return requests_; }
     std::uint64_t wire_bytes() const override { return wire_bytes_; }
+    /// Bytes thrown away after timeouts and broken frames (late replies, noise).
+    std::uint64_t flushed_bytes() const { return flushed_bytes_; }
 
   private:
     Status connect(SteadyMs now);
@@ -62,7 +66,9 @@ class ModbusLink final : public RegisterReader {
     bool connected_ = false;
     Backoff connect_backoff_;  ///< 100 ms doubling up to reconnect_max_ms
     SteadyMs next_attempt_{};
+    FrameGap gap_;
     std::atomic<std::uint64_t> requests_{0};
+    std::atomic<std::uint64_t> flushed_bytes_{0};
     std::atomic<std::uint64_t> wire_bytes_{0};
 };
 

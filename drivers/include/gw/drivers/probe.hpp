@@ -37,13 +37,14 @@ struct Probe {
     int unit = 0;
     bool answered = false;  ///< a reply or a Modbus exception: something is there
     std::string profile;    ///< the built-in profile whose signature matches; empty: unknown
+    std::string how;        ///< "signature: model code ..." or "guessed: ..."
     std::string detail;     ///< for the log: the error when nothing answered
 };
 
 /// Probes `unit`: first a read of one register any meter family has (an exception reply also
-/// counts as an answer), then each built-in profile's signature: its three phase voltages read
-/// and decode to 80..300 V (phase to neutral) and its active power reads. The first profile
-/// that matches is named.
+/// counts as an answer), then each built-in profile's identification registers (a model code or
+/// name). Where none matches, a guess: the first profile whose three phase voltages decode to
+/// 80..300 V and whose active power reads.
 Probe probe_unit(RegisterReader& link, int unit, SteadyMs now);
 
 }  // namespace gw

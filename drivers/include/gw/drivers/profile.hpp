@@ -1,12 +1,34 @@
 // Built-in meter profiles: a named register map per meter family, with its published source.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "gw/core/registers.hpp"
 
 namespace gw {
+
+/// A register whose contents identify a meter family: a model code, or a product name. A
+/// profile may list several (model variants); a meter matching any of them is of that family.
+struct Signature {
+    RegFunction function = RegFunction::holding;
+    std::uint16_t address = 0;
+    std::vector<std::uint16_t> codes;  ///< a uint16 register that reads one of these values
+    std::string_view text;  ///< or: ASCII text the registers start with (2 chars a register,
+                            ///< high byte first)
+    std::string_view what;  ///< e.g. "model code", "meter model string"
+
+    /// Registers to read: 1 for a code, the text's length rounded up for a text.
+    std::uint16_t count() const {
+        return text.empty() ? 1 : static_cast<std::uint16_t>((text.size() + 1) / 2);
+    }
+    /// Whether `words` (count() of them, as read) match.
+    bool matches(const std::vector<std::uint16_t>& words) const;
+    /// What a meter of this family serves there (the first code, or the text): the simulator
+    /// plays it.
+    std::vector<std::uint16_t> words() const;
+};
 
 struct MeterProfile {
     std::string_view name;  ///< the config's `profile = "..."`
@@ -15,6 +37,7 @@ struct MeterProfile {
     std::string_view source;  ///< the manufacturer's table the addresses come from
     std::string_view notes;   ///< what an installer must know (tariffs, wiring modes)
     RegisterMap map;
+    std::vector<Signature> signature;  ///< empty: the family has no identification register
 };
 
 /// Every built-in profile, in a stable order.
@@ -42,8 +65,9 @@ struct ProfileInfo {
     std::string_view notes;
 };
 
-/// A profile from its register table.
-MeterProfile profile_from_table(const ProfileInfo& info, std::initializer_list<RegisterRow> rows);
+/// A profile from its register table and its identification registers.
+MeterProfile profile_from_table(const ProfileInfo& info, std::initializer_list<RegisterRow> rows,
+                                std::vector<Signature> signature = {});
 
 namespace profiles {
 // One function per family, each in its own file under drivers/profiles/: the table and its source.
@@ -53,6 +77,12 @@ MeterProfile siemens_pac3200();
 MeterProfile carlo_gavazzi_em24();
 MeterProfile schneider_pm5300();
 MeterProfile abb_m4m();
+MeterProfile eastron_sdm72d();
+MeterProfile carlo_gavazzi_em340();
+MeterProfile schneider_iem3255();
+MeterProfile siemens_pac2200();
+MeterProfile abb_b23();
+MeterProfile lovato_dmg();
 }  // namespace profiles
 
 }  // namespace gw

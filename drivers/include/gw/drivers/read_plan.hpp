@@ -1,6 +1,7 @@
 // The read planner: one meter's registers coalesced into the fewest Modbus reads allowed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -24,6 +25,29 @@ struct ReadPlan {
     /// Registers on the wire per sample, gaps included.
     unsigned registers() const;
 };
+
+/// What a read costs on a link, in bus time: each transaction (request and reply headers, the
+/// silences between frames, the meter's turnaround) and each register it carries.
+struct ReadCost {
+    std::chrono::microseconds transaction{0};
+    std::chrono::microseconds per_register{0};
+};
+
+/// The cost model of `link`: on RTU framing (serial, or over TCP) the wire time at its baud rate
+/// (11 bits a character): 13 bytes of request and reply framing, two frame gaps and the
+/// meters' turnaround per transaction, 2 characters per register. On Modbus TCP only the
+/// turnaround counts: a register costs next to nothing on Ethernet.
+ReadCost read_cost(const LinkConfig& link);
+
+/// Coalesces `wanted` registers of `map` as plan_reads below, but reads a hole between two
+/// values only where that costs less bus time than another transaction (and the hole is at most
+/// `max_gap`).
+ReadPlan plan_reads(const RegisterMap& map, const std::vector<Reg>& wanted, const ReadCost& cost,
+                    unsigned max_gap, unsigned max_registers = k_max_registers_per_read);
+
+/// Bus time one sample of `plan` takes on the wire at least: its frames and the gaps between
+/// them, without the meter's turnaround.
+std::chrono::microseconds wire_minimum(const ReadPlan& plan, const LinkConfig& link);
 
 /// Coalesces `wanted` registers of `map`: same function, sorted by address, merged while the
 /// block stays within `max_registers` and the hole between two values is at most `max_gap`.

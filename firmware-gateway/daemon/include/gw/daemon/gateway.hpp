@@ -17,6 +17,7 @@
 #include "gw/core/log.hpp"
 #include "gw/drivers/bus_poller.hpp"
 #include "gw/drivers/link_state.hpp"
+#include "gw/modbus_server/modbus_server.hpp"
 #include "gw/store/store.hpp"
 
 namespace gw {
@@ -126,6 +127,7 @@ class Gateway {
     bool watching_ = false;  ///< the pollers read the per-phase powers (the page is open)
     SteadyMs watched_at_{};
     std::unique_ptr<MqttForwarder> mqtt_;
+    std::unique_ptr<ModbusServer> modbus_server_;
 };
 
 }  // namespace gw
