@@ -39,6 +39,9 @@ where it listens (one of):
   --tcp HOST:PORT          Modbus TCP server, e.g. 127.0.0.1:1502 (port 0: a free port, printed)
   --rtu DEVICE             Modbus RTU on a serial device or pseudo-terminal (e.g. one end of a socat pair)
   --baud N --parity N|E|O --stop-bits 1|2   serial settings (default 19200 E 1)
+  --wire-time              on --rtu: answer only after the wire time of the request, t3.5 and
+                           the reply at --baud (11 bits a character), as on a real line, so
+                           that bus time is measured, not assumed
 
 what it serves:
   --profile NAME           register map of every unit (default eastron-sdm630; see --profiles)
@@ -74,6 +77,7 @@ On start it prints "listening tcp HOST:PORT" or "listening rtu DEVICE" on stdout
 struct Options {
     std::string tcp, rtu, profile = "eastron-sdm630", config_file, truth_file;
     int baud = 19200, stop_bits = 1, tick_ms = 100, print_s = 5;
+    bool wire_time = false;
     char parity = 'E';
     double speed = 1;
     std::optional<std::int64_t> start_ms;
@@ -123,8 +127,8 @@ std::vector<std::unique_ptr<SimUnit>> make_units(const Options& o) {
         units.push_back(std::make_unique<SimUnit>(id, profile, *map, sc));
         // The family's identification register, so that a scan recognises it.
         if (const gw::MeterProfile* p = gw::find_profile(profile); p && !p->signature.empty())
-            units.back()->set_words(p->signature.front().function, p->signature.front().address,
-                                    p->signature.front().words());
+            units.back()->set_identity({p->signature.front().function, p->signature.front().address,
+                                        p->signature.front().words()});
     }
     return units;
 }
@@ -237,6 +241,37 @@ SimUnit* find_unit(std::vector<std::unique_ptr<SimUnit>>& units, int id) {
     return nullptr;
 }
 
+/// Sends a read reply carrying `data` (register bytes) by hand: RTU with CRC or TCP with the
+/// request's MBAP header; `corrupt` breaks the CRC (RTU) or the transaction id (TCP).
+bool send_registers(int fd, bool rtu, const std::uint8_t* req, const SimUnit& u, int function,
+                    const std::vector<std::uint8_t>& data, bool corrupt) {
+    std::vector<std::uint8_t> pdu{static_cast<std::uint8_t>(function),
+                                  static_cast<std::uint8_t>(data.size())};
+    pdu.insert(pdu.end(), data.begin(), data.end());
+    std::vector<std::uint8_t> frame;
+    if (rtu) {
+        frame.push_back(static_cast<std::uint8_t>(u.id()));
+        frame.insert(frame.end(), pdu.begin(), pdu.end());
+        std::uint16_t crc = crc16(frame.data(), frame.size());
+        if (corrupt) crc ^= 0x0101;
+        frame.push_back(static_cast<std::uint8_t>(crc & 0xFF));
+        frame.push_back(static_cast<std::uint8_t>(crc >> 8));
+    } else {
+        std::uint16_t tid = static_cast<std::uint16_t>((req[0] << 8) | req[1]);
+        if (corrupt) tid ^= 0x5A5A;
+        const std::size_t l = pdu.size() + 1;
+        frame = {static_cast<std::uint8_t>(tid >> 8),
+                 static_cast<std::uint8_t>(tid & 0xFF),
+                 0,
+                 0,
+                 static_cast<std::uint8_t>(l >> 8),
+                 static_cast<std::uint8_t>(l & 0xFF),
+                 static_cast<std::uint8_t>(u.id())};
+        frame.insert(frame.end(), pdu.begin(), pdu.end());
+    }
+    return write_all(fd, frame);
+}
+
 /// Answers one request. `header` is 7 (TCP MBAP) or 1 (RTU address). Returns false to drop the
 /// connection.
 bool answer(modbus_t* ctx, int fd, bool rtu, const std::uint8_t* req, int len, SimUnit& u) {
@@ -262,35 +297,25 @@ bool answer(modbus_t* ctx, int fd, bool rtu, const std::uint8_t* req, int len, S
             const int start = (req[h + 1] << 8) | req[h + 2];
             int count = (req[h + 3] << 8) | req[h + 4];
             if (u.fault.kind == FaultKind::short_reply && count > 1) --count;
-            const auto data = register_bytes(u, function, start, count);
-            std::vector<std::uint8_t> pdu{static_cast<std::uint8_t>(function),
-                                          static_cast<std::uint8_t>(data.size())};
-            pdu.insert(pdu.end(), data.begin(), data.end());
-            std::vector<std::uint8_t> frame;
-            if (rtu) {
-                frame.push_back(static_cast<std::uint8_t>(u.id()));
-                frame.insert(frame.end(), pdu.begin(), pdu.end());
-                std::uint16_t crc = crc16(frame.data(), frame.size());
-                if (u.fault.kind == FaultKind::corrupt) crc ^= 0x0101;
-                frame.push_back(static_cast<std::uint8_t>(crc & 0xFF));
-                frame.push_back(static_cast<std::uint8_t>(crc >> 8));
-            } else {
-                std::uint16_t tid = static_cast<std::uint16_t>((req[0] << 8) | req[1]);
-                if (u.fault.kind == FaultKind::corrupt) tid ^= 0x5A5A;
-                const std::size_t l = pdu.size() + 1;
-                frame = {static_cast<std::uint8_t>(tid >> 8),
-                         static_cast<std::uint8_t>(tid & 0xFF),
-                         0,
-                         0,
-                         static_cast<std::uint8_t>(l >> 8),
-                         static_cast<std::uint8_t>(l & 0xFF),
-                         static_cast<std::uint8_t>(u.id())};
-                frame.insert(frame.end(), pdu.begin(), pdu.end());
-            }
-            return write_all(fd, frame);
+            return send_registers(fd, rtu, req, u, function,
+                                  register_bytes(u, function, start, count),
+                                  u.fault.kind == FaultKind::corrupt);
         }
         case FaultKind::none:
             break;
+    }
+    // A read of exactly the identification register answers the model code or name, even where
+    // the family's measurement table overlaps it (Carlo Gavazzi's 0x000B: one word alone).
+    if (const auto& id = u.identity();
+        id && function == (id->function == gw::RegFunction::holding ? 3 : 4) &&
+        ((req[h + 1] << 8) | req[h + 2]) == id->address &&
+        ((req[h + 3] << 8) | req[h + 4]) == static_cast<int>(id->words.size())) {
+        std::vector<std::uint8_t> data;
+        for (std::uint16_t w : id->words) {
+            data.push_back(static_cast<std::uint8_t>(w >> 8));
+            data.push_back(static_cast<std::uint8_t>(w & 0xFF));
+        }
+        return send_registers(fd, rtu, req, u, function, data, false);
     }
     modbus_set_slave(ctx, u.id());
     return modbus_reply(ctx, req, len, u.mapping()) >= 0 || rtu;
@@ -463,6 +488,19 @@ int run_rtu(Runner& r) {
             SimUnit* u = find_unit(r.units, frame[0]);
             if (u == nullptr) continue;  // another device on the bus
             r.tick();
+            if (r.opt.wire_time) {
+                // A pty delivers at once: wait what the line takes. The request, the meter's
+                // t3.5 to see its end, the reply (an FC03/04 answer or an exception).
+                const std::size_t count = (std::size_t{frame[4]} << 8) | frame[5];
+                const std::size_t reply = (fn == 3 || fn == 4) && count <= 125 ? 5 + 2 * count : 5;
+                const auto t35 = r.opt.baud > 19200 ? microseconds{1750}
+                                                    : microseconds{38'500'000LL / r.opt.baud};
+                std::this_thread::sleep_until(
+                    last_byte +
+                    microseconds{static_cast<long long>((need + reply) * 11'000'000ULL /
+                                                        static_cast<unsigned>(r.opt.baud))} +
+                    t35);
+            }
             answer(ctx, fd, true, frame.data(), static_cast<int>(need), *u);
         }
         if (!buf.empty() && steady_clock::now() - last_byte > milliseconds{50}) buf.clear();
@@ -503,6 +541,8 @@ int main(int argc, char** argv) {
             o.tcp = next();
         else if (a == "--rtu")
             o.rtu = next();
+        else if (a == "--wire-time")
+            o.wire_time = true;
         else if (a == "--baud")
             o.baud = static_cast<int>(number_arg(a, next()));
         else if (a == "--parity")

@@ -21,14 +21,6 @@ SimUnit::~SimUnit() {
     modbus_mapping_free(mapping_);
 }
 
-void SimUnit::set_words(RegFunction function, std::uint16_t address,
-                        const std::vector<std::uint16_t>& words) {
-    std::uint16_t* table =
-        function == RegFunction::holding ? mapping_->tab_registers : mapping_->tab_input_registers;
-    for (std::size_t i = 0; i < words.size() && address + i < 65536; ++i)
-        table[address + i] = words[i];
-}
-
 void SimUnit::serve(Reg r, double canonical) {
     if (!map_.has(r)) return;
     const RegisterSpec& spec = *map_[r];

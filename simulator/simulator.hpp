@@ -52,9 +52,15 @@ class SimUnit {
     std::string truth_json() const;
     std::string summary() const;
 
-    /// Fixed words at `address` (an identification register, e.g. a model code).
-    void set_words(RegFunction function, std::uint16_t address,
-                   const std::vector<std::uint16_t>& words);
+    /// The family's identification register (a model code or name): what a read of exactly
+    /// those registers answers.
+    struct Identity {
+        RegFunction function;
+        std::uint16_t address;
+        std::vector<std::uint16_t> words;
+    };
+    void set_identity(Identity id) { identity_ = std::move(id); }
+    const std::optional<Identity>& identity() const { return identity_; }
 
     Fault fault;
     std::map<Reg, ValueOverride> overrides;
@@ -63,6 +69,7 @@ class SimUnit {
     void serve(Reg r, double canonical);
 
     int id_;
+    std::optional<Identity> identity_;
     std::string profile_;
     RegisterMap map_;
     ScenarioParams scenario_;

@@ -26,9 +26,10 @@ std::string read(const std::string& path) {
 
 const std::string k_root = std::string(GW_TEST_DATA) + "/../..";
 
-/// The example with its commented-out keys ("# cert_file = ...") switched on.
+/// The example with its commented-out keys ("# cert_file = ...") and sections ("# [[link]]")
+/// switched on.
 std::string example_with_optional_keys() {
-    static const std::regex commented(R"(^# ([a-z_]+ *= .*)$)");
+    static const std::regex commented(R"(^# ([a-z_]+ *= .*|\[\[?[a-z_.]+\]\]?.*)$)");
     std::istringstream in(read(k_root + "/config/gateway.example.toml"));
     std::string out;
     for (std::string line; std::getline(in, line);)
@@ -92,7 +93,14 @@ TEST_CASE("every key of the example configuration is accepted and documented") {
     const toml::table root = toml::parse(text);
     for (const auto& [name, node] : root) {
         const std::string n(name.str());
-        if (const auto* t = node.as_table()) check_keys(*t, "[" + n + "]");
+        if (const auto* t = node.as_table()) {
+            check_keys(*t, "[" + n + "]");
+            for (const auto& [sub, subnode] : *t)  // [[modbus_server.unit]] and the like
+                if (const auto* arr = subnode.as_array())
+                    for (const auto& item : *arr)
+                        if (const auto* st = item.as_table())
+                            check_keys(*st, "[[" + n + "." + std::string(sub.str()) + "]]");
+        }
         if (const auto* arr = node.as_array()) {
             for (const auto& item : *arr) {
                 const auto* t = item.as_table();

@@ -14,6 +14,7 @@
 #include "gw/drivers/bus_poller.hpp"
 #include "gw/drivers/decode.hpp"
 #include "gw/drivers/modbus_link.hpp"
+#include "gw/drivers/probe.hpp"
 #include "gw/drivers/profile.hpp"
 #include "modbus_fixture.hpp"
 #include "process.hpp"
@@ -322,4 +323,22 @@ TEST_CASE("a serial device that is missing or not permitted is a clear error nam
     auto st = link.read(1, gw::RegFunction::input, 0, 2, buf, k_clock.steady_now());
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().message.find("/dev/ttyUSB-does-not-exist") != std::string::npos);
+}
+
+TEST_CASE("a scan names every built-in profile, by its identification register where it has one") {
+    gw::test::TempDir dir;
+    for (const auto& p : gw::builtin_profiles()) {
+        CAPTURE(p.name);
+        Sim sim(dir, [&] {
+            auto a = fixed_args(std::string(p.name));
+            a.insert(a.begin(), {"--tcp", "127.0.0.1:0", "--unit", "4"});
+            return a;
+        }());
+        gw::ModbusLink link(tcp_link(sim.port));
+        const gw::Probe found = gw::probe_unit(link, 4, k_clock.steady_now());
+        CHECK(found.answered);
+        CHECK(found.profile == p.name);
+        CAPTURE(found.how);
+        CHECK(found.how.rfind(p.signature.empty() ? "guessed" : "signature", 0) == 0);
+    }
 }

@@ -209,3 +209,26 @@ TEST_CASE("every built-in profile decodes over RTU over TCP, with socat as the c
         check_all_registers(poller, link, m, sim);
     }
 }
+
+TEST_CASE("RTU framing keeps t3.5 and inter_frame_delay_ms between frames") {
+    gw::test::TempDir dir;
+    Peer peer(dir, "ok");
+    gw::LinkConfig cfg = converter(peer.port);
+    cfg.inter_frame_delay_ms = 40;
+    gw::RtuOverTcpLink link(cfg);
+    check_holding(link, 0, 2);  // connects
+    const auto t0 = steady_clock::now();
+    for (int i = 0; i < 5; ++i) check_holding(link, 0, 2);
+    const auto took = duration_cast<milliseconds>(steady_clock::now() - t0);
+    MESSAGE("5 reads with inter_frame_delay_ms = 40: ", took.count(), " ms");
+    // Each request waits t3.5 (2 ms at 19200 baud) and 40 ms after the previous reply.
+    CHECK(took >= milliseconds{5 * 42});
+    cfg.inter_frame_delay_ms = 0;
+    gw::RtuOverTcpLink quick(cfg);
+    check_holding(quick, 0, 2);
+    const auto t1 = steady_clock::now();
+    for (int i = 0; i < 5; ++i) check_holding(quick, 0, 2);
+    const auto took_quick = duration_cast<milliseconds>(steady_clock::now() - t1);
+    MESSAGE("5 reads without: ", took_quick.count(), " ms");
+    CHECK(took_quick < took);
+}
