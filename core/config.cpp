@@ -761,6 +761,31 @@ void parse_modbus_server(Section& s, ModbusServerConfig& ms, const Config& cfg) 
                 unit.meter = *e;
         }
         u.boolean("passthrough", unit.passthrough);
+        if (const toml::node* n = u.get("writable")) {
+            const toml::array* ranges = n->as_array();
+            bool ok = ranges != nullptr;
+            if (ok)
+                for (const toml::node& r : *ranges) {
+                    const toml::array* pair = r.as_array();
+                    if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_integer() ||
+                        !(*pair)[1].is_integer()) {
+                        ok = false;
+                        break;
+                    }
+                    const auto first = (*pair)[0].as_integer()->get();
+                    const auto last = (*pair)[1].as_integer()->get();
+                    if (first < 0 || last > 65535 || first > last) {
+                        ok = false;
+                        break;
+                    }
+                    unit.writable.emplace_back(static_cast<std::uint16_t>(first),
+                                               static_cast<std::uint16_t>(last));
+                }
+            if (!ok)
+                u.error(*n, "writable",
+                        "expected a list of [first, last] holding register addresses, 0..65535, "
+                        "first <= last, e.g. [[40100, 40109]]");
+        }
         u.finish();
         if (id_ok && e) ms.units.push_back(unit);
     });

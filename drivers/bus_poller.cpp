@@ -170,6 +170,9 @@ void BusPoller::pass_through(PassRead& read) {
     const SteadyMs now = clock_.steady_now();
     if (now > read.expires)
         st = make_error(Errc::modbus_timeout, "waited too long for the bus");
+    else if (!read.values.empty())
+        st = link_->write(read.unit, read.start, read.values.data(),
+                          static_cast<std::uint16_t>(read.values.size()), now);
     else
         st = link_->read(read.unit, read.function, read.start, read.count, words.data(), now);
     ++pass_reads_;

@@ -207,4 +207,22 @@ Status ModbusLink::read(int unit, RegFunction function, std::uint16_t start, std
     return last;
 }
 
+Status ModbusLink::write(int unit, std::uint16_t start, const std::uint16_t* values,
+                         std::uint16_t count, SteadyMs now) {
+    if (Status st = ensure_connected(now); !st) return st;
+    modbus_flush(ctx_);
+    gap_.wait();
+    modbus_set_slave(ctx_, unit);
+    ++requests_;
+    wire_bytes_ += config_.type == LinkType::rtu ? 9 + 2u * count + 8 : 13 + 2u * count + 12;
+    const int n = modbus_write_registers(ctx_, start, count, values);
+    const int err = errno;
+    gap_.frame_ended();
+    if (n == count) return {};
+    return n < 0 ? classify(err, "unit " + std::to_string(unit) + " write " +
+                                     std::to_string(start) + "+" + std::to_string(count))
+                 : make_error(Errc::modbus_bad_reply,
+                              "the write reply names " + std::to_string(n) + " registers");
+}
+
 }  // namespace gw

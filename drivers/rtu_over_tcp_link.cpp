@@ -119,15 +119,14 @@ void RtuOverTcpLink::settle() {
     gap_.frame_ended();
 }
 
-Status RtuOverTcpLink::transact(int unit, RegFunction function, std::uint16_t start,
-                                std::uint16_t count, std::uint16_t* out, const std::string& what) {
-    const int fc = function == RegFunction::holding ? 3 : 4;
+Status RtuOverTcpLink::transact(const std::vector<std::uint8_t>& req, std::size_t reply_bytes,
+                                const std::string& what, const Check& check) {
+    const int fc = req[1];
     // Whatever is still on the line (a reply later than the last settle) is not ours.
     flushed_bytes_ += drain_line(fd_, milliseconds{0}, milliseconds{0});
     gap_.wait();
-    const std::vector<std::uint8_t> req = rtu::read_request(unit, function, start, count);
     ++requests_;
-    wire_bytes_ += 8 + 5 + 2U * count;
+    wire_bytes_ += req.size() + reply_bytes;
     for (std::size_t sent = 0; sent < req.size();) {
         const ssize_t n = ::send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
@@ -171,7 +170,7 @@ Status RtuOverTcpLink::transact(int unit, RegFunction function, std::uint16_t st
         if (want != 0 && frame_.size() >= want) break;
     }
     gap_.frame_ended();
-    const rtu::Reply r = rtu::check_reply(frame_, unit, fc, count, out);
+    const rtu::Reply r = check(frame_);
     switch (r.kind) {
         case rtu::ReplyKind::ok:
             return {};
@@ -190,21 +189,40 @@ Status RtuOverTcpLink::transact(int unit, RegFunction function, std::uint16_t st
     return {};
 }
 
+Status RtuOverTcpLink::ensure_connected(SteadyMs now) {
+    if (fd_ >= 0) return {};
+    if (now < next_attempt_)
+        return make_error(Errc::modbus_connect,
+                          "link " + config_.id + " is down; next attempt in " +
+                              std::to_string((next_attempt_ - now).count()) + " ms");
+    return connect(now);
+}
+
+Status RtuOverTcpLink::write(int unit, std::uint16_t start, const std::uint16_t* values,
+                             std::uint16_t count, SteadyMs now) {
+    if (Status st = ensure_connected(now); !st) return st;
+    const std::string what = "unit " + std::to_string(unit) + " write " + std::to_string(start) +
+                             "+" + std::to_string(count);
+    return transact(rtu::write_request(unit, start, values, count), 8, what,
+                    [&](std::span<const std::uint8_t> frame) {
+                        return rtu::check_write_reply(frame, unit, start, count);
+                    });
+}
+
 Status RtuOverTcpLink::read(int unit, RegFunction function, std::uint16_t start,
                             std::uint16_t count, std::uint16_t* out, SteadyMs now) {
-    if (fd_ < 0) {
-        if (now < next_attempt_)
-            return make_error(Errc::modbus_connect,
-                              "link " + config_.id + " is down; next attempt in " +
-                                  std::to_string((next_attempt_ - now).count()) + " ms");
-        if (Status st = connect(now); !st) return st;
-    }
+    if (Status st = ensure_connected(now); !st) return st;
     const std::string what = "unit " + std::to_string(unit) + " " +
                              (function == RegFunction::holding ? "holding" : "input") + " " +
                              std::to_string(start) + "+" + std::to_string(count);
+    const std::vector<std::uint8_t> req = rtu::read_request(unit, function, start, count);
+    const int fc = req[1];
+    const Check check = [&](std::span<const std::uint8_t> frame) {
+        return rtu::check_reply(frame, unit, fc, count, out);
+    };
     Status last;
     for (int attempt = 0; attempt <= config_.retries; ++attempt) {
-        last = transact(unit, function, start, count, out, what);
+        last = transact(req, 5 + 2U * count, what, check);
         if (last) return last;
         const Errc code = static_cast<Errc>(last.error().code.value());
         if (code == Errc::modbus_exception || code == Errc::modbus_connect) break;

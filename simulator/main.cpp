@@ -277,6 +277,10 @@ bool send_registers(int fd, bool rtu, const std::uint8_t* req, const SimUnit& u,
 bool answer(modbus_t* ctx, int fd, bool rtu, const std::uint8_t* req, int len, SimUnit& u) {
     const int h = rtu ? 1 : 7;
     const int function = req[h];
+    if (function == 6 || function == 16) {  // writes land in the unit's tables
+        modbus_set_slave(ctx, u.id());
+        return modbus_reply(ctx, req, len, u.mapping()) >= 0 || rtu;
+    }
     if (function != 3 && function != 4) {
         modbus_reply_exception(ctx, req, MODBUS_EXCEPTION_ILLEGAL_FUNCTION);
         return true;

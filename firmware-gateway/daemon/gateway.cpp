@@ -229,7 +229,8 @@ int Gateway::run() {
             for (std::size_t p = 0; p < pollers_.size(); ++p)
                 for (std::size_t j = 0; j < poller_meters_[p].size(); ++j)
                     if (config_.meters[poller_meters_[p][j]].meter_ean == u.meter)
-                        units.push_back({u.unit_id, pollers_[p].get(), j, u.passthrough});
+                        units.push_back(
+                            {u.unit_id, pollers_[p].get(), j, u.passthrough, u.writable});
         modbus_server_ =
             std::make_unique<ModbusServer>(io_, config_.modbus_server, std::move(units), clock_);
         if (Status st = modbus_server_->start(); !st) {

@@ -236,6 +236,8 @@ std::vector<std::uint8_t> ModbusServer::handle(const std::shared_ptr<Connection>
     const int fc = pdu[0];
     const auto it = units_.find(unit);
     if (it == units_.end()) return exception(fc, k_path_unavailable);
+    const ServedUnit& u = it->second;
+    if (fc == 6 || fc == 16) return write(c, u, pdu);
     if (fc != 3 && fc != 4) return exception(fc, k_illegal_function);
     if (pdu.size() != 5) return exception(fc, k_illegal_value);
     const auto start = static_cast<std::uint16_t>((pdu[1] << 8) | pdu[2]);
@@ -243,7 +245,6 @@ std::vector<std::uint8_t> ModbusServer::handle(const std::shared_ptr<Connection>
     if (count < 1 || count > 125) return exception(fc, k_illegal_value);
     if (unsigned{start} + count > 65536) return exception(fc, k_illegal_address);
 
-    const ServedUnit& u = it->second;
     const RegFunction function = fc == 3 ? RegFunction::holding : RegFunction::input;
     std::vector<std::uint16_t> words(count);
     switch (u.poller->cache().read(u.meter, function, start, count, clock_.steady_now(),
@@ -290,6 +291,60 @@ std::vector<std::uint8_t> ModbusServer::handle(const std::shared_ptr<Connection>
     };
     if (!u.poller->submit(std::move(read), static_cast<std::size_t>(config_.max_queued)))
         return exception(fc, k_busy);
+    return {};
+}
+
+std::vector<std::uint8_t> ModbusServer::write(const std::shared_ptr<Connection>& c,
+                                              const ServedUnit& u,
+                                              const std::vector<std::uint8_t>& pdu) {
+    const int fc = pdu[0];
+    std::uint16_t start = 0;
+    std::vector<std::uint16_t> values;
+    if (fc == 6) {
+        if (pdu.size() != 5) return exception(fc, k_illegal_value);
+        start = static_cast<std::uint16_t>((pdu[1] << 8) | pdu[2]);
+        values = {static_cast<std::uint16_t>((pdu[3] << 8) | pdu[4])};
+    } else {
+        if (pdu.size() < 6) return exception(fc, k_illegal_value);
+        start = static_cast<std::uint16_t>((pdu[1] << 8) | pdu[2]);
+        const int count = (pdu[3] << 8) | pdu[4];
+        if (count < 1 || count > 123 || pdu[5] != 2 * count ||
+            pdu.size() != 6 + 2 * static_cast<std::size_t>(count))
+            return exception(fc, k_illegal_value);
+        for (int i = 0; i < count; ++i)
+            values.push_back(static_cast<std::uint16_t>((pdu[6 + 2 * i] << 8) | pdu[7 + 2 * i]));
+    }
+    // Only registers the configuration allows, every one of them.
+    const std::size_t n = values.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t addr = start + i;
+        const bool allowed = std::any_of(u.writable.begin(), u.writable.end(), [&](const auto& r) {
+            return addr >= r.first && addr <= r.second;
+        });
+        if (!allowed) return exception(fc, k_illegal_function);
+    }
+    PassRead w;
+    w.unit = u.poller->meters()[u.meter].unit_id;
+    w.start = start;
+    w.count = static_cast<std::uint16_t>(n);
+    w.values = values;
+    w.expires = clock_.steady_now() + seconds{5};
+    // The reply echoes the request: FC06 its address and value, FC16 its address and count.
+    std::vector<std::uint8_t> echo(pdu.begin(), pdu.begin() + 5);
+    w.done = [this, weak = std::weak_ptr<Connection>(c), fc, echo](const Status& st,
+                                                                   std::vector<std::uint16_t>) {
+        asio::post(io_, [this, weak, fc, st, echo] {
+            auto conn = weak.lock();
+            if (!conn) return;
+            if (!st) return conn->reply(exception(fc, exception_of(st.error())));
+            ++counters_.written;
+            conn->reply(echo);
+        });
+    };
+    if (!u.poller->submit(std::move(w), static_cast<std::size_t>(config_.max_queued)))
+        return exception(fc, k_busy);
+    log::info(k_log, "write of ", n, " register(s) from ", start, " to unit ", u.unit_id,
+              " passed to the bus");
     return {};
 }
 

@@ -247,6 +247,7 @@ max_connections = 4
 unit_id = 1
 meter = "871685900000000035"
 passthrough = true
+writable = [[40100, 40109], [40200, 40200]]
 [[modbus_server.unit]]
 unit_id = 2
 meter = "871685900000000028"
@@ -260,6 +261,9 @@ meter = "871685900000000028"
     CHECK(ms.max_connections_per_address == 4);
     REQUIRE(ms.units.size() == 2);
     CHECK(ms.units[0].passthrough);
+    REQUIRE(ms.units[0].writable.size() == 2);
+    CHECK(ms.units[0].writable[1] == std::pair<std::uint16_t, std::uint16_t>{40200, 40200});
+    CHECK(ms.units[1].writable.empty());
     CHECK_FALSE(ms.units[1].passthrough);
     CHECK(ms.units[1].meter.to_string() == "871685900000000028");
     auto bad = [&](const std::string& from, const std::string& to) {
@@ -278,6 +282,9 @@ meter = "871685900000000028"
     CHECK(
         contains(bad("max_connections = 4", "max_connections = 4\nmax_connections_per_address = 5"),
                  "must not be larger than max_connections"));
+    CHECK(contains(bad("[40200, 40200]", "[40200, 40100]"),
+                   "modbus_server.unit[0].writable: expected a list of [first, last]"));
+    CHECK(contains(bad("[40200, 40200]", "[40200]"), "modbus_server.unit[0].writable"));
     CHECK(contains(bad("passthrough = true", "passthrough = 1"),
                    "modbus_server.unit[0].passthrough: expected true or false"));
     CHECK(contains(

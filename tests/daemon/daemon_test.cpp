@@ -2,6 +2,7 @@
 // a SIGKILL loses nothing committed, a dead meter does not stop the other, a failing store is
 // retried.
 #include <doctest/doctest.h>
+#include <modbus.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -452,4 +453,52 @@ TEST_CASE(
     CHECK(on_io([&] { return gateway.live().clock_trusted; }));
     gateway.stop();
     runner.join();
+}
+
+TEST_CASE("the daemon shares a meter over [modbus_server]: its latest poll, 0x0B once it is down") {
+    gw::test::TempDir dir;
+    Site site(dir, 5);
+    site.cfg.extra = std::string("\n[modbus_server]\nlisten = \"127.0.0.1:0\"\n") +
+                     "[[modbus_server.unit]]\nunit_id = 5\nmeter = \"" + k_meter_b + "\"\n";
+    site.cfg.write(dir.file("gw.toml"));
+    auto gw_proc = start_gateway(dir, dir.file("gw.toml"));
+    int port = 0;
+    REQUIRE(gw::test::wait_until(
+        [&] {
+            static const std::regex line("Modbus TCP server on 127\\.0\\.0\\.1:([0-9]+)");
+            const std::string log = gw::test::read_file(dir.file("gateway.log"));
+            std::smatch m;
+            if (std::regex_search(log, m, line)) port = std::stoi(m[1]);
+            return port != 0;
+        },
+        seconds{10}));
+    modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);
+    REQUIRE(ctx != nullptr);
+    REQUIRE(modbus_connect(ctx) == 0);
+    modbus_set_response_timeout(ctx, 2, 0);
+    // The EM24's total active power (input 0x28, INT32 low word first, W x 10) and its voltages.
+    std::uint16_t w[2] = {};
+    modbus_set_slave(ctx, 5);
+    REQUIRE(gw::test::wait_until([&] { return modbus_read_input_registers(ctx, 0x28, 2, w) == 2; },
+                                 seconds{5}));
+    std::uint16_t u[6] = {};
+    REQUIRE(modbus_read_input_registers(ctx, 0x00, 6, u) == 6);
+    const double u1 = static_cast<std::int32_t>((std::uint32_t{u[1]} << 16) | u[0]) * 0.1;
+    CHECK(u1 > 200);
+    CHECK(u1 < 260);
+    modbus_set_slave(ctx, 6);
+    CHECK(modbus_read_input_registers(ctx, 0x28, 2, w) == -1);
+    CHECK(errno == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_PATH);
+    // The meter goes away: within a poll period and a poll, the answer is 0x0B.
+    site.sim_b->proc->kill_and_wait(SIGKILL);
+    modbus_set_slave(ctx, 5);
+    CHECK(gw::test::wait_until(
+        [&] {
+            return modbus_read_input_registers(ctx, 0x28, 2, w) == -1 &&
+                   errno == MODBUS_ENOBASE + MODBUS_EXCEPTION_GATEWAY_TARGET;
+        },
+        seconds{3}));
+    modbus_close(ctx);
+    modbus_free(ctx);
+    gw_proc->kill_and_wait(SIGTERM);
 }

@@ -82,7 +82,8 @@ struct Rig {
         c.idle_timeout_s = 30;
         server = std::make_unique<gw::ModbusServer>(
             io, c,
-            std::vector<gw::ServedUnit>{{10, poller.get(), 0, false}, {11, poller.get(), 1, true}},
+            std::vector<gw::ServedUnit>{{10, poller.get(), 0, false, {{40100, 40109}}},
+                                        {11, poller.get(), 1, true, {}}},
             k_clock);
         REQUIRE(server->start().ok());
         io_thread = std::thread([this] {
@@ -195,9 +196,24 @@ TEST_CASE("the Modbus TCP server: exceptions for what it cannot answer, pass-thr
     CHECK(c.read(gw::RegFunction::holding, 40000, 2, w) == -0x02);  // not polled, no pass-through
     const std::uint16_t value = 7;
     CHECK(modbus_write_register(c.ctx, 0, value) == -1);
-    CHECK(errno == MODBUS_ENOBASE + 0x01);  // writes are refused
+    CHECK(errno == MODBUS_ENOBASE + 0x01);  // writes are refused unless allowed
     CHECK(modbus_write_registers(c.ctx, 0, 1, &value) == -1);
     CHECK(errno == MODBUS_ENOBASE + 0x01);
+    const std::uint16_t across[2] = {1, 2};  // 40109 is allowed, 40110 is not: all or nothing
+    CHECK(modbus_write_registers(c.ctx, 40109, 2, across) == -1);
+    CHECK(errno == MODBUS_ENOBASE + 0x01);
+    // Allowed: passed to the meter, which then holds the values.
+    CHECK(modbus_write_register(c.ctx, 40100, 1234) == 1);
+    const std::uint16_t three[3] = {11, 22, 33};
+    CHECK(modbus_write_registers(c.ctx, 40101, 3, three) == 3);
+    {
+        Client meter(rig.sim.port, 1);
+        std::vector<std::uint16_t> held;
+        REQUIRE(meter.read(gw::RegFunction::holding, 40100, 4, held) == 4);
+        CHECK(held == std::vector<std::uint16_t>{1234, 11, 22, 33});
+    }
+    CHECK(rig.server->counters().written == 2);
+    CHECK(rig.poller->pass_reads() == 2);
     // Unit 11 passes reads of unpolled registers to the bus: the meter's own value.
     c.unit(11);
     const auto& u1 = *rig.umg.registers[gw::Reg::p_l1];  // not polled: the plan reads p_total
@@ -206,7 +222,7 @@ TEST_CASE("the Modbus TCP server: exceptions for what it cannot answer, pass-thr
     Client d(rig.sim.port, 2);
     REQUIRE(d.read(u1.function, u1.address, 2, direct) == 2);
     CHECK(w == direct);
-    CHECK(rig.poller->pass_reads() == 1);
+    CHECK(rig.poller->pass_reads() == 3);
     CHECK(rig.server->counters().passed == 1);
     // A malformed count gets exception 03, a PDU of the wrong length too.
     bool closed = false;

@@ -141,6 +141,12 @@ TEST_CASE("rtu_over_tcp reads what pymodbus' RTU framer over TCP serves") {
     CHECK(silent.error().code == gw::Errc::modbus_timeout);
     check_holding(link, 20, 4);
     CHECK(link.requests() == 6);
+    // A write (FC16), and what pymodbus then holds.
+    const std::uint16_t values[3] = {7, 8, 9};
+    REQUIRE(link.write(1, 30, values, 3, k_clock.steady_now()).ok());
+    auto after = holding(link, 29, 5);
+    REQUIRE(after.ok());
+    CHECK(*after == std::vector<std::uint16_t>{1029, 7, 8, 9, 1033});
 }
 
 TEST_CASE("rtu_over_tcp: a bad CRC, another unit's reply, a late reply and a dropped connection") {

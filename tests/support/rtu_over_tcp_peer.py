@@ -46,7 +46,15 @@ def reply_length(buf, fc):
         return 0
     if buf[1] == (fc | 0x80):
         return 5
+    if fc == 16:
+        return 8
     return 5 + buf[2]
+
+
+def request_length(buf):
+    if len(buf) >= 7 and buf[1] == 16:
+        return 9 + buf[6]
+    return 8
 
 
 def main():
@@ -95,10 +103,13 @@ def main():
                 req = client.recv(256)
                 if not req:
                     return
-                if len(req) < 8:
-                    continue
+                while len(req) < request_length(req):
+                    more = client.recv(256)
+                    if not more:
+                        return
+                    req += more
                 fc = req[1]
-                back.sendall(req[:8])
+                back.sendall(req[:request_length(req)])
                 rep = b""
                 back.settimeout(0.25)  # shorter than the link's timeout
                 try:

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gw/core/ean.hpp"
@@ -122,6 +123,9 @@ struct ModbusServerUnit {
     /// Reads of registers the gateway does not poll go to the bus (queued behind its own polls);
     /// off: they get exception 02.
     bool passthrough = false;
+    /// Holding registers a client may write (FC06, FC16), passed to the bus: first..last,
+    /// inclusive. Empty: every write is refused (exception 01).
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> writable;
 };
 
 /// [modbus_server]: shares the meters' latest samples with a park controller over Modbus TCP.

@@ -53,13 +53,15 @@ struct PollResult {
     std::size_t transactions = 0;  ///< Modbus requests this poll needed
 };
 
-/// A read for someone else (the Modbus TCP server's pass-through): done once, between polls.
+/// A read (or an allowed write) for someone else, the Modbus TCP server's pass-through: done
+/// once, between polls.
 struct PassRead {
     int unit = 1;
     RegFunction function = RegFunction::holding;
     std::uint16_t start = 0;
     std::uint16_t count = 1;
-    SteadyMs expires{};  ///< not sent after this: done() gets modbus_timeout
+    std::vector<std::uint16_t> values;  ///< non-empty: write these (FC16) instead of reading
+    SteadyMs expires{};                 ///< not sent after this: done() gets modbus_timeout
     /// Called on the bus thread with the outcome and the registers; must not block.
     std::function<void(const Status&, std::vector<std::uint16_t>)> done;
 };

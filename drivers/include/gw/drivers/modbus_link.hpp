@@ -51,6 +51,9 @@ class ModbusLink final : public RegisterReader {
     Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
                 std::uint16_t* out, SteadyMs now) override;
 
+    Status write(int unit, std::uint16_t start, const std::uint16_t* values, std::uint16_t count,
+                 SteadyMs now) override;
+
     /// Requests sent and bytes on the wire (request + expected reply), for bus-time figures.
     std::uint64_t requests() const override { return requests_; }
     std::uint64_t wire_bytes() const override { return wire_bytes_; }

@@ -37,6 +37,14 @@ class RegisterReader {
     virtual Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
                         std::uint16_t* out, SteadyMs now) = 0;
 
+    /// Writes `count` holding registers from `start` of unit `unit` (FC16), once: a write is not
+    /// retried, as the meter may have acted on it. Links that cannot write say so.
+    virtual Status write(int unit, std::uint16_t start, const std::uint16_t* values,
+                         std::uint16_t count, SteadyMs now) {
+        (void)unit, (void)start, (void)values, (void)count, (void)now;
+        return make_error(Errc::modbus_bad_reply, "link " + config().id + " cannot write");
+    }
+
     /// Requests sent and bytes on the wire (request + expected reply), for bus-time figures.
     virtual std::uint64_t requests() const = 0;
     virtual std::uint64_t wire_bytes() const = 0;

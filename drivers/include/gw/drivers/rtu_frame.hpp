@@ -19,6 +19,10 @@ std::uint16_t crc16(std::span<const std::uint8_t> bytes);
 std::vector<std::uint8_t> read_request(int unit, RegFunction function, std::uint16_t start,
                                        std::uint16_t count);
 
+/// An FC16 request writing `values` from `start`.
+std::vector<std::uint8_t> write_request(int unit, std::uint16_t start, const std::uint16_t* values,
+                                        std::uint16_t count);
+
 /// Bytes a reply needs in all, from what has arrived so far: 0 while fewer than 3 bytes are
 /// there; 5 for an exception; 5 + byte count for a normal reply.
 std::size_t reply_length(std::span<const std::uint8_t> head, int function_code);
@@ -42,5 +46,9 @@ struct Reply {
 /// it is ok, writes the registers to `out` (big-endian words, as on the wire).
 Reply check_reply(std::span<const std::uint8_t> frame, int unit, int function_code,
                   std::uint16_t count, std::uint16_t* out);
+
+/// Checks a complete FC16 reply: it echoes the start and count.
+Reply check_write_reply(std::span<const std::uint8_t> frame, int unit, std::uint16_t start,
+                        std::uint16_t count);
 
 }  // namespace gw::rtu

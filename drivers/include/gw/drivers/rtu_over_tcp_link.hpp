@@ -5,12 +5,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "gw/core/backoff.hpp"
 #include "gw/core/config.hpp"
 #include "gw/drivers/line_timing.hpp"
 #include "gw/drivers/register_reader.hpp"
+#include "gw/drivers/rtu_frame.hpp"
 
 namespace gw {
 
@@ -32,17 +35,24 @@ class RtuOverTcpLink final : public RegisterReader {
     Status read(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
                 std::uint16_t* out, SteadyMs now) override;
 
+    /// One FC16 write, not retried.
+    Status write(int unit, std::uint16_t start, const std::uint16_t* values, std::uint16_t count,
+                 SteadyMs now) override;
+
     std::uint64_t requests() const override { return requests_; }
     std::uint64_t wire_bytes() const override { return wire_bytes_; }
     /// Bytes thrown away: late replies, partial frames, noise.
     std::uint64_t flushed_bytes() const { return flushed_bytes_; }
 
   private:
+    using Check = std::function<rtu::Reply(std::span<const std::uint8_t>)>;
+    Status ensure_connected(SteadyMs now);
     Status connect(SteadyMs now);
     Error lost(const std::string& what, const std::string& why);
-    /// One request and its reply, no retry.
-    Status transact(int unit, RegFunction function, std::uint16_t start, std::uint16_t count,
-                    std::uint16_t* out, const std::string& what);
+    /// One request and its reply (`reply_bytes` long when all is well), checked by `check`; no
+    /// retry.
+    Status transact(const std::vector<std::uint8_t>& req, std::size_t reply_bytes,
+                    const std::string& what, const Check& check);
     void settle();
 
     LinkConfig config_;

@@ -27,6 +27,8 @@ struct ServedUnit {
     BusPoller* poller = nullptr;  ///< the meter's bus
     std::size_t meter = 0;        ///< the meter's index on that bus
     bool passthrough = false;
+    /// Holding registers a client may write (first..last), passed to the bus.
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> writable;
 };
 
 /// What the server did, for status and metrics. Read from any thread.
@@ -34,6 +36,7 @@ struct ModbusServerCounters {
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> from_cache{0};   ///< answered from the latest poll
     std::atomic<std::uint64_t> passed{0};       ///< read from the bus for the client
+    std::atomic<std::uint64_t> written{0};      ///< allowed writes the meter acknowledged
     std::atomic<std::uint64_t> exceptions{0};   ///< exception replies of any code
     std::atomic<std::uint64_t> stale{0};        ///< of those: 0x0B, the meter is not answering
     std::atomic<std::uint64_t> bad_frames{0};   ///< connections closed for a broken frame
@@ -47,8 +50,10 @@ struct ModbusServerCounters {
 /// - Other registers: with `passthrough`, queued for the bus between the gateway's own polls
 ///   (0x06 when the queue is full; the meter's own exception, or 0x0B when it does not answer);
 ///   without, exception 0x02.
-/// - An unknown unit id: exception 0x0A. Any other function, writes included: 0x01. A count
-///   outside 1..125 or a malformed PDU: 0x03.
+/// - Writes (FC06, FC16) of registers the unit's `writable` ranges allow: passed to the bus like
+///   a pass-through read, and the meter's answer returned; any other write: 0x01.
+/// - An unknown unit id: exception 0x0A. Any other function: 0x01. A count outside 1..125 or a
+///   malformed PDU: 0x03.
 /// - A frame whose MBAP header is not Modbus (protocol id, length) closes the connection.
 /// Bounds: max_connections in total and per address (a new one closes the longest idle),
 /// idle_timeout_s, one request at a time per connection.
@@ -78,6 +83,8 @@ class ModbusServer {
     /// The reply PDU to a request PDU, or empty when the answer comes later (pass-through).
     std::vector<std::uint8_t> handle(const std::shared_ptr<Connection>& c, int unit,
                                      const std::vector<std::uint8_t>& pdu);
+    std::vector<std::uint8_t> write(const std::shared_ptr<Connection>& c, const ServedUnit& u,
+                                    const std::vector<std::uint8_t>& pdu);
     std::vector<std::uint8_t> exception(int function, int code);
 
     boost::asio::io_context& io_;
