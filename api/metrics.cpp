@@ -190,6 +190,32 @@ std::string Api::metrics_text() {
                  static_cast<double>(st->pending_forward));
     }
 
+    // The Modbus TCP server, when configured.
+    if (!live.modbus_server.empty()) {
+        const auto& ms = live.modbus_server;
+        x.family("meter_gateway_modbus_server_answers_total", "counter",
+                 "Modbus TCP server answers: from the latest poll, passed through to the bus, "
+                 "writes acknowledged by the meter, exceptions.");
+        for (const char* k : {"latest_poll", "passed_through", "written", "exception"})
+            x.sample("meter_gateway_modbus_server_answers_total", label("answer", k),
+                     static_cast<double>(ms.at(k)));
+        x.family("meter_gateway_modbus_server_stale_total", "counter",
+                 "Exception 0x0B answers: the meter's last good poll was too old.");
+        x.sample("meter_gateway_modbus_server_stale_total", "",
+                 static_cast<double>(ms.at("stale")));
+        x.family("meter_gateway_modbus_server_connections_total", "counter",
+                 "Client connections accepted.");
+        x.sample("meter_gateway_modbus_server_connections_total", "",
+                 static_cast<double>(ms.at("connections")));
+        x.family("meter_gateway_modbus_server_closed_total", "counter",
+                 "Client connections closed by the server, by reason (a broken frame, or idle "
+                 "and evicted).");
+        x.sample("meter_gateway_modbus_server_closed_total", label("reason", "bad_frame"),
+                 static_cast<double>(ms.at("bad_frames")));
+        x.sample("meter_gateway_modbus_server_closed_total", label("reason", "idle"),
+                 static_cast<double>(ms.at("evicted")));
+    }
+
     // API.
     x.family("meter_gateway_api_requests_total", "counter",
              "API answers since start, by endpoint (empty: no endpoint matched) and status.");

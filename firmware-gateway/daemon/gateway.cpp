@@ -123,6 +123,17 @@ GatewayLive Gateway::live() const {
     g.mqtt_state = mqtt_ ? mqtt_->state() : "disabled";
     if (mqtt_) g.mqtt_error = mqtt_->last_error();
     if (mqtt_) g.mqtt_publishes = mqtt_->publishes();
+    if (modbus_server_) {
+        const ModbusServerCounters& c = modbus_server_->counters();
+        g.modbus_server = {{"latest_poll", c.from_cache},
+                           {"passed_through", c.passed},
+                           {"written", c.written},
+                           {"exception", c.exceptions},
+                           {"stale", c.stale},
+                           {"connections", c.connections},
+                           {"bad_frames", c.bad_frames},
+                           {"evicted", c.evicted}};
+    }
     g.pending_commits = pending_.size();
     g.pending_limit = pending_limit_;
     g.pending_dropped = pending_dropped_;

@@ -61,6 +61,11 @@ link = "lan"
 unit_id = 2
 profile = "eastron-sdm630"
 poll_ms = 200
+[modbus_server]
+listen = "127.0.0.1:0"
+[[modbus_server.unit]]
+unit_id = 9
+meter = "$a"
 TOML
     "$gateway" --config "$work/gw.toml" 2>"$work/gw.log" &
     gw_pid=$!
@@ -125,6 +130,23 @@ check "promtool accepts the API's answer too" '[ $? -eq 0 ]'
 c -s -o /dev/null -u "grafana2:$secret" "$base/api/v1/status"
 scrape "$work/m4"
 check "API requests by endpoint and status" 'grep -q "meter_gateway_api_requests_total{endpoint=\"/metrics\",status=\"401\"} 1" "$work/m4" && grep -q "meter_gateway_api_requests_total{endpoint=\"/api/v1/status\",status=\"200\"} 1" "$work/m4"'
+# The Modbus TCP server's answers, read with pymodbus (not ours).
+mbport=$(sed -n 's/.*Modbus TCP server on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/gw.log")
+/usr/bin/python3 - "$mbport" <<'PY' >"$work/mb.out" 2>&1
+import sys
+from pymodbus.client import ModbusTcpClient
+c = ModbusTcpClient("127.0.0.1", port=int(sys.argv[1]))
+c.connect()
+ok = not c.read_input_registers(0x34, 2, slave=9).isError()
+refused = c.read_input_registers(0x34, 2, slave=8).isError()
+c.close()
+print("read", ok, "unknown unit refused", refused)
+PY
+check "a pymodbus client reads through [modbus_server]" 'grep -q "read True unknown unit refused True" "$work/mb.out"'
+scrape "$work/m5"
+check "the Modbus TCP server's answers" 'grep -q "meter_gateway_modbus_server_answers_total{answer=\"latest_poll\"} 1" "$work/m5" && grep -q "meter_gateway_modbus_server_answers_total{answer=\"exception\"} 1" "$work/m5"'
+"$promtool" check metrics <"$work/m5" >"$work/promtool.out" 2>&1
+check "promtool accepts them" '[ $? -eq 0 ]'
 check "the gateway is still running" 'kill -0 "$gw_pid"'
 echo "metrics: $(grep -c "^# TYPE" "$work/m4") families, $(grep -vc "^#" "$work/m4") samples, $(wc -c <"$work/m4") bytes"
 echo "$passed passed, $failed failed"

@@ -56,6 +56,10 @@ struct GatewayLive {
     std::string storage_error;  ///< why (empty when ok)
     std::string tls_certificate;
     std::optional<SysS> tls_not_after;
+    /// The Modbus TCP server's counters ([modbus_server]; empty when it is off): answers by
+    /// kind (latest_poll, passed_through, written, exception), stale (0x0B answers),
+    /// connections, bad_frames, evicted.
+    std::map<std::string, std::uint64_t> modbus_server;
 };
 using LiveFn = std::function<GatewayLive()>;
 
