@@ -342,3 +342,27 @@ TEST_CASE("a scan names every built-in profile, by its identification register w
         CHECK(found.how.rfind(p.signature.empty() ? "guessed" : "signature", 0) == 0);
     }
 }
+
+TEST_CASE("on RTU a reply later than the timeout is flushed, never taken for the next request") {
+    gw::test::TempDir dir;
+    gw::test::PtyPair pty(dir.path());
+    auto args = fixed_args("eastron-sdm630");
+    args.insert(args.begin(), {"--rtu", pty.a(), "--unit", "1"});
+    Sim sim(dir, args);
+    gw::ModbusLink link(rtu_link(pty.b()));  // response timeout 300 ms, no retries
+    std::uint16_t w[2] = {};
+    REQUIRE(link.read(1, gw::RegFunction::input, 0x34, 2, w, k_clock.steady_now()).ok());
+    sim.command("fault * slow 380");
+    // Voltage L1: its reply comes 80 ms after the link gave up.
+    auto late = link.read(1, gw::RegFunction::input, 0x00, 2, w, k_clock.steady_now());
+    REQUIRE_FALSE(late.ok());
+    CHECK(late.error().code == gw::Errc::modbus_timeout);
+    CHECK(link.flushed_bytes() == 9);  // the late reply: unit, function, count, 4 bytes, CRC
+    sim.command("fault * none");
+    // Total power, the same length as the late reply: its value tells which one we got.
+    REQUIRE(link.read(1, gw::RegFunction::input, 0x34, 2, w, k_clock.steady_now()).ok());
+    const auto& spec = *gw::find_profile("eastron-sdm630")->map[gw::Reg::p_total];
+    const auto p = gw::decode_value(spec, std::vector<std::uint16_t>{w[0], w[1]});
+    REQUIRE(p.ok());
+    CHECK(*p == doctest::Approx(-48'300).epsilon(1e-6));
+}
