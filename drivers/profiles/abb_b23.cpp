@@ -20,7 +20,7 @@ MeterProfile abb_b23() {
          "rev. C; addresses cross-checked against volkszaehler/mbmd and victronenergy/"
          "dbus-modbus-client",
          "Unsigned registers reading all ones (0xFFFF...) are 'not available'; signed ones "
-         "read 0x7FFF... (not caught by the all-ones flag). Export counters exist only on "
+         "read 0x7FFF..., a sentinel also taken as 'not available'. Export counters exist only on "
          "bidirectional variants. The L2-L3 and L3-L1 voltages are labelled L3-L2 and L1-L3 "
          "by ABB (same magnitude)."},
         {

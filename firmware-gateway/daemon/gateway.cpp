@@ -242,8 +242,7 @@ int Gateway::run() {
                     if (config_.meters[poller_meters_[p][j]].meter_ean == u.meter)
                         units.push_back(
                             {u.unit_id, pollers_[p].get(), j, u.passthrough, u.writable});
-        modbus_server_ =
-            std::make_unique<ModbusServer>(io_, config_.modbus_server, std::move(units), clock_);
+        modbus_server_ = std::make_unique<ModbusServer>(io_, config_.modbus_server, units, clock_);
         if (Status st = modbus_server_->start(); !st) {
             log::error(k_log, "not started: ", st.error().message);
             return 2;

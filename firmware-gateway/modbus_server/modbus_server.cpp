@@ -143,7 +143,7 @@ class ModbusServer::Connection : public std::enable_shared_from_this<Connection>
 };
 
 ModbusServer::ModbusServer(asio::io_context& io, const ModbusServerConfig& config,
-                           std::vector<ServedUnit> units, const Clock& clock)
+                           const std::vector<ServedUnit>& units, const Clock& clock)
     : io_(io), config_(config), clock_(clock), acceptor_(io) {
     for (const ServedUnit& u : units) units_[u.unit_id] = u;
 }
@@ -311,7 +311,7 @@ std::vector<std::uint8_t> ModbusServer::write(const std::shared_ptr<Connection>&
         if (count < 1 || count > 123 || pdu[5] != 2 * count ||
             pdu.size() != 6 + 2 * static_cast<std::size_t>(count))
             return exception(fc, k_illegal_value);
-        for (int i = 0; i < count; ++i)
+        for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
             values.push_back(static_cast<std::uint16_t>((pdu[6 + 2 * i] << 8) | pdu[7 + 2 * i]));
     }
     // Only registers the configuration allows, every one of them.
@@ -331,8 +331,8 @@ std::vector<std::uint8_t> ModbusServer::write(const std::shared_ptr<Connection>&
     w.expires = clock_.steady_now() + seconds{5};
     // The reply echoes the request: FC06 its address and value, FC16 its address and count.
     std::vector<std::uint8_t> echo(pdu.begin(), pdu.begin() + 5);
-    w.done = [this, weak = std::weak_ptr<Connection>(c), fc, echo](const Status& st,
-                                                                   std::vector<std::uint16_t>) {
+    w.done = [this, weak = std::weak_ptr<Connection>(c), fc, echo](
+                 const Status& st, const std::vector<std::uint16_t>& /*nothing read*/) {
         asio::post(io_, [this, weak, fc, st, echo] {
             auto conn = weak.lock();
             if (!conn) return;

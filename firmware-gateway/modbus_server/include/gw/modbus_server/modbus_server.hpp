@@ -62,7 +62,7 @@ struct ModbusServerCounters {
 class ModbusServer {
   public:
     ModbusServer(boost::asio::io_context& io, const ModbusServerConfig& config,
-                 std::vector<ServedUnit> units, const Clock& clock);
+                 const std::vector<ServedUnit>& units, const Clock& clock);
     ~ModbusServer();
     ModbusServer(const ModbusServer&) = delete;
     ModbusServer& operator=(const ModbusServer&) = delete;
