@@ -30,6 +30,7 @@ enum DataStmt {
     s_energy_range,
     s_pending,
     s_mark_forwarded,
+    s_requeue,
     s_recent_events,
     s_insert_carry,
 };
@@ -303,6 +304,17 @@ Status Store::mark_forwarded(const std::vector<IntervalKey>& keys, SysMs at) {
     }
     if (!tx.commit()) return db.error("cannot commit forwarded marks");
     return {};
+}
+
+Result<std::int64_t> Store::requeue_forward(const Ean18& meter, SysS from, SysS to) {
+    if (Status st = check_data_ready(); !st) return st.error();
+    sql::Db& db = *data_;
+    sql::Use u(db.stmt(s_requeue,
+                       "UPDATE intervals SET forward_pending = 1 "
+                       "WHERE meter_ean = ? AND end_s > ? AND end_s <= ? AND forward_pending = 0"));
+    if (!u.bind(meter.str()).bind(secs(from)).bind(secs(to)).run())
+        return db.error("cannot queue intervals again");
+    return db.changes();
 }
 
 Status Store::append_event(const EventRecord& e) {

@@ -228,6 +228,7 @@ int Gateway::run() {
     }
     if (config_.mqtt.enabled) {
         mqtt_ = std::make_unique<MqttForwarder>(config_, *store_, io_, clock_);
+        mqtt_->set_version(version());
         if (Status st = mqtt_->start(); !st) {
             log::error(k_log, "not started: ", st.error().message);
             return 2;

@@ -2,6 +2,7 @@
 #include "gw/forwarding/mqtt_forwarder.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 #include <fstream>
 
 #include "gw/core/json.hpp"
@@ -18,6 +19,64 @@ constexpr const char* k_log = "mqtt";
 
 std::string status_topic(const Config& c) {
     return c.mqtt.topic_prefix + "/" + c.gateway.id + "/status";
+}
+
+std::string manifest_topic(const Config& c) {
+    return c.mqtt.topic_prefix + "/" + c.gateway.id + "/manifest";
+}
+
+std::string backfill_topic(const Config& c) {
+    return c.mqtt.topic_prefix + "/" + c.gateway.id + "/cmd/backfill";
+}
+
+std::string manifest_payload(const Config& c, const std::string& version) {
+    JsonWriter w;
+    w.object().field("gateway_id", c.gateway.id).key("interval_s").integer(c.gateway.interval_s);
+    w.field("version", version).key("meters").array();
+    for (const MeterConfig& m : c.meters)
+        w.object()
+            .field("meter_ean", m.meter_ean.to_string())
+            .field("klant_ean", m.klant_ean.to_string())
+            .field("meter_type", meter_type_name(m.type))
+            .end();
+    w.end();
+    return std::move(w.end()).take();
+}
+
+Result<BackfillRequest> parse_backfill(const Config& c, const std::string& payload) {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(payload, ec);
+    if (ec || !v.is_object()) return make_error(Errc::invalid_argument, "not a JSON object");
+    const boost::json::object& o = v.as_object();
+    for (const auto& kv : o)
+        if (kv.key() != "meter_ean" && kv.key() != "from" && kv.key() != "to")
+            return make_error(Errc::invalid_argument,
+                              "unknown field \"" + std::string(kv.key()) + "\"");
+    auto text = [&](const char* k) -> Result<std::string> {
+        const auto* f = o.if_contains(k);
+        if (f == nullptr || !f->is_string())
+            return make_error(Errc::invalid_argument,
+                              std::string("\"") + k + "\" must be a string");
+        return std::string(f->as_string());
+    };
+    auto ean = text("meter_ean");
+    if (!ean) return ean.error();
+    auto meter = Ean18::parse(*ean);
+    if (!meter)
+        return make_error(Errc::invalid_argument, "meter_ean \"" + *ean + "\" is no EAN-18");
+    if (c.find_meter(*meter) == nullptr)
+        return make_error(Errc::invalid_argument, "meter " + *ean + " is not configured here");
+    BackfillRequest r{*meter, {}, {}};
+    for (const char* k : {"from", "to"}) {
+        auto t = text(k);
+        if (!t) return t.error();
+        auto at = parse_utc(*t);
+        if (!at)
+            return make_error(Errc::invalid_argument, std::string(k) + ": " + at.error().message);
+        (std::string_view(k) == "from" ? r.from : r.to) = time_point_cast<seconds>(*at);
+    }
+    if (r.from >= r.to) return make_error(Errc::invalid_argument, "\"from\" must be before \"to\"");
+    return r;
 }
 
 std::string interval_topic(const Config& c, const MeterConfig& m) {
@@ -133,6 +192,44 @@ void MqttForwarder::on_connected() {
         status_topic(config_), "online", true, [this](bool ok, int, const std::string& why) {
             if (!ok) post([why] { log::warn(k_log, "cannot publish the online status: ", why); });
         });
+    // Who we are, for a head-end: retained, so that it is there for whoever subscribes later.
+    publisher_->publish(
+        manifest_topic(config_), manifest_payload(config_, version_), true,
+        [this](bool ok, int, const std::string& why) {
+            if (!ok) post([why] { log::warn(k_log, "cannot publish the manifest: ", why); });
+        });
+    publisher_->subscribe(
+        backfill_topic(config_),
+        [this](const std::string&, const std::string& payload) {
+            post([this, payload] { on_backfill(payload); });
+        },
+        [this](bool ok, int, const std::string& why) {
+            if (!ok)
+                post([this, why] {
+                    log::warn(k_log, "cannot subscribe to ", backfill_topic(config_), ": ", why,
+                              "; backfill requests are not heard");
+                });
+        });
+    drain();
+}
+
+void MqttForwarder::on_backfill(const std::string& payload) {
+    auto req = parse_backfill(config_, payload);
+    if (!req) {
+        ++backfills_refused_;
+        log::warn(k_log, "backfill request on ", backfill_topic(config_),
+                  " refused: ", req.error().message);
+        return;
+    }
+    auto n = outbox_.requeue_forward(req->meter, req->from, req->to);
+    if (!n) {
+        ++backfills_refused_;
+        log::error(k_log, "backfill of meter ", req->meter.str(), " failed: ", n.error().message);
+        return;
+    }
+    ++backfills_;
+    log::info(k_log, "backfill of meter ", req->meter.str(), " (", format_utc(req->from), ", ",
+              format_utc(req->to), "]: ", *n, " stored interval(s) queued again");
     drain();
 }
 

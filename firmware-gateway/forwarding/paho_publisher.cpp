@@ -100,6 +100,19 @@ class PahoPublisher final : public Publisher {
         }
     }
 
+    void subscribe(const std::string& topic, Message message, Done done) override {
+        client_.set_message_callback(
+            [message = std::move(message)](const mqtt::const_message_ptr& m) {
+                if (m) message(m->get_topic(), m->to_string());
+            });
+        const auto id = remember(std::move(done));
+        try {
+            client_.subscribe(topic, 1, context(id), listener_);
+        } catch (const std::exception& e) {
+            fail_now(id, e.what());
+        }
+    }
+
     void on_lost(Lost lost) override {
         client_.set_connection_lost_handler([lost = std::move(lost)](const std::string& cause) {
             lost(cause.empty() ? "connection lost" : cause);

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <deque>
+#include <map>
 
 #include "gw/drivers/profile.hpp"
 #include "gw/forwarding/mqtt_forwarder.hpp"
@@ -54,6 +55,15 @@ struct ScriptedBroker final : gw::Publisher {
     }
     void disconnect(const std::string&) override {}
     void on_lost(Lost l) override { lost = std::move(l); }
+    std::map<std::string, gw::Publisher::Message> subscriptions;
+    void subscribe(const std::string& topic, gw::Publisher::Message m, Done done) override {
+        subscriptions[topic] = std::move(m);
+        done(true, 0, "");
+    }
+    /// A message from the broker on a subscribed topic.
+    void deliver(const std::string& topic, const std::string& payload) {
+        subscriptions.at(topic)(topic, payload);
+    }
 
     void ack_one() {
         auto d = std::move(unacked.front());
@@ -161,6 +171,7 @@ TEST_CASE("at most max_inflight messages wait for their acknowledgement") {
     rig.run_until([] { return false; }, milliseconds{100});
     CHECK(rig.broker->intervals().size() == 4);  // the window is full
     rig.broker->ack_one();                       // the online status
+    rig.broker->ack_one();                       // the manifest
     rig.broker->ack_one();                       // the first interval
     REQUIRE(rig.run_until([&] { return rig.broker->intervals().size() == 5; }));
     REQUIRE(rig.run_until([&] { return rig.pending() == 9; }));
@@ -174,6 +185,7 @@ TEST_CASE(
     REQUIRE(rig.fwd->start().ok());
     REQUIRE(rig.run_until([&] { return rig.broker->intervals().size() == 3; }));
     rig.broker->ack_one();  // status
+    rig.broker->ack_one();  // manifest
     rig.broker->ack_one();  // interval 1
     REQUIRE(rig.run_until([&] { return rig.pending() == 2; }));
     rig.broker->unacked.clear();  // the connection drops with two in flight
@@ -258,4 +270,77 @@ TEST_CASE("the payload and topic follow the contract, and numbers are never in e
     CHECK(j.at("blind_vermogen_kvar").is_null());
     CHECK(gw::interval_payload(cfg, cfg.meters[0], r).find("\"dekking\":1.00}") !=
           std::string::npos);
+}
+
+TEST_CASE("the manifest names the gateway and its meters, retained, on every connect") {
+    Rig rig;
+    rig.fwd->set_version("9.8.7");
+    REQUIRE(rig.fwd->start().ok());
+    REQUIRE(rig.run_until([&] { return rig.broker->published.size() >= 2; }));
+    const auto& m = rig.broker->published[1];
+    CHECK(m.topic == "meters/site-0001/manifest");
+    CHECK(m.retained);
+    const json::object o = json::parse(m.payload).as_object();
+    CHECK(o.at("gateway_id") == "site-0001");
+    CHECK(o.at("interval_s") == 5);
+    CHECK(o.at("version") == "9.8.7");
+    const auto& meters = o.at("meters").as_array();
+    REQUIRE(meters.size() == 2);
+    CHECK(meters[0].at("meter_ean") == MA);
+    CHECK(meters[0].at("klant_ean") == gw::test::k_klant);
+    CHECK(meters[0].at("meter_type") == "overdrachtspunt");
+    CHECK(meters[1].at("meter_type") == "bruto_productie");
+    CHECK(rig.broker->subscriptions.count("meters/site-0001/cmd/backfill") == 1);
+}
+
+TEST_CASE("a backfill request publishes the stored intervals again, oldest first, same payload") {
+    Rig rig;
+    for (int i = 1; i <= 6; ++i) {
+        rig.commit(interval(MA, i));
+        rig.commit(interval(MB, i));
+    }
+    REQUIRE(rig.fwd->start().ok());
+    REQUIRE(rig.run_until([&] { return rig.pending() == 0; }));
+    const auto first = rig.broker->intervals();
+    REQUIRE(first.size() == 12);
+    // (12:10, 12:25]: intervals 3, 4 and 5 of meter A.
+    rig.broker->deliver("meters/site-0001/cmd/backfill",
+                        std::string(R"({"meter_ean":")") + MA +
+                            R"(","from":"2026-11-23T12:10:00Z","to":"2026-11-23T12:25:00Z"})");
+    REQUIRE(rig.run_until([&] { return rig.broker->intervals().size() == 15; }));
+    REQUIRE(rig.run_until([&] { return rig.pending() == 0; }));
+    const auto again = rig.broker->intervals();
+    std::vector<std::string> ids;
+    for (std::size_t i = 12; i < again.size(); ++i) {
+        ids.emplace_back(again[i].at("id").as_string());
+        // The same message as the first time, byte for byte in its values.
+        bool found = false;
+        for (const auto& f : first)
+            if (f.at("id") == again[i].at("id"))
+                found = json::serialize(f) == json::serialize(again[i]);
+        CHECK(found);
+    }
+    CHECK(ids == std::vector<std::string>{std::string(MA) + "/2026-11-23T12:15:00Z",
+                                          std::string(MA) + "/2026-11-23T12:20:00Z",
+                                          std::string(MA) + "/2026-11-23T12:25:00Z"});
+    CHECK(rig.fwd->backfills() == 1);
+
+    // Requests that are wrong are refused, logged, and change nothing.
+    for (
+        const std::string& bad :
+        {std::string("not json"),
+         std::string(
+             R"({"meter_ean":"871685900000000042","from":"2026-11-23T12:00:00Z","to":"2026-11-23T13:00:00Z"})"),
+         std::string(R"({"meter_ean":")") + MA +
+             R"(","from":"2026-11-23T13:00:00Z","to":"2026-11-23T12:00:00Z"})",
+         std::string(R"({"meter_ean":")") + MA +
+             R"(","from":"2026-11-23T12:00:00","to":"2026-11-23T13:00:00Z"})",
+         std::string(R"({"meter_ean":")") + MA +
+             R"(","from":"2026-11-23T12:00:00Z","to":"2026-11-23T13:00:00Z","x":1})",
+         std::string(R"({"meter_ean":42})")})
+        rig.broker->deliver("meters/site-0001/cmd/backfill", bad);
+    rig.run_until([] { return false; }, milliseconds{100});
+    CHECK(rig.fwd->backfills_refused() == 6);
+    CHECK(rig.broker->intervals().size() == 15);
+    CHECK(rig.pending() == 0);
 }

@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <regex>
 
+#include "gw/core/time.hpp"
 #include "site.hpp"
 
 using namespace std::chrono;
@@ -208,4 +210,52 @@ TEST_CASE("with MQTT disabled nothing is queued") {
     CHECK(wait_until([&] { return site.stored() >= 2; }, seconds{10}));
     gw->kill_and_wait(SIGTERM);
     CHECK(site.pending() == 0);
+}
+
+TEST_CASE(
+    "the retained manifest, and a backfill request through the broker sends intervals again") {
+    Running r;
+    auto& [dir, broker, sub, site, gw] = r;
+    REQUIRE(all_delivered(site, sub, seconds{20}, 3));
+    const auto manifest = std::find_if(sub.lines.begin(), sub.lines.end(), [](const auto& l) {
+        return l.rfind("meters/site-0001/manifest {", 0) == 0;
+    });
+    REQUIRE(manifest != sub.lines.end());
+    CHECK(manifest->find(std::string("\"meter_ean\":\"") + k_meter_b + "\"") != std::string::npos);
+    CHECK(manifest->find("\"interval_s\":2") != std::string::npos);
+
+    // Ask for every stored interval again: (first end - 2 s, last end].
+    const auto rows = stored_intervals(site.cfg.db);
+    const std::string first = rows.begin()->first.substr(rows.begin()->first.find('/') + 1);
+    const std::string last = rows.rbegin()->first.substr(rows.rbegin()->first.find('/') + 1);
+    auto at = gw::parse_utc(first);
+    REQUIRE(at.ok());
+    const std::string from = gw::format_utc(time_point_cast<seconds>(*at) - seconds{2});
+    const std::string request = std::string(R"({"meter_ean":")") + k_meter_b + R"(","from":")" +
+                                from + R"(","to":")" + last + "\"}";
+    Process pub({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port), "-q", "1",
+                 "-t", "meters/site-0001/cmd/backfill", "-m", request},
+                dir.file("pub.log"));
+    auto times_seen = [&](const std::string& id) {
+        long n = 0;
+        for (const auto& l : sub.lines)
+            if (l.find("\"id\":\"" + id + "\"") != std::string::npos) ++n;
+        return n;
+    };
+    const bool again = sub.collect_until(
+        [&] {
+            for (const auto& [id, row] : rows)
+                if (times_seen(id) < 2) return false;
+            return true;
+        },
+        seconds{10});
+    CHECK(again);
+    CHECK(site.log().find("queued again") != std::string::npos);
+    // A request the gateway cannot take is refused in its log, and nothing breaks.
+    Process bad({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port), "-q", "1",
+                 "-t", "meters/site-0001/cmd/backfill", "-m", "{\"meter_ean\":\"x\"}"},
+                dir.file("pub2.log"));
+    CHECK(wait_until([&] { return site.log().find("backfill request on") != std::string::npos; },
+                     seconds{5}));
+    CHECK(all_delivered(site, sub, seconds{10}));
 }

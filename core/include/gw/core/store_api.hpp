@@ -64,6 +64,9 @@ class Outbox {
     virtual Result<std::vector<IntervalRecord>> pending_forward(std::int64_t limit) = 0;
     /// Marks acknowledged intervals forwarded, in one transaction.
     virtual Status mark_forwarded(const std::vector<IntervalKey>& keys, SysMs at) = 0;
+    /// Queues the stored intervals of `meter` with an end in (from, to] again (a backfill):
+    /// they go out once more, oldest first, with their own payload. Returns how many.
+    virtual Result<std::int64_t> requeue_forward(const Ean18& meter, SysS from, SysS to) = 0;
     virtual Status append_event(const EventRecord& event) = 0;
 };
 

@@ -119,6 +119,7 @@ class Store final : public ApiStore, public Outbox {
     Result<std::vector<IntervalRecord>> pending_forward(std::int64_t limit) override;
     /// Marks acknowledged intervals forwarded, in one transaction.
     Status mark_forwarded(const std::vector<IntervalKey>& keys, SysMs at) override;
+    Result<std::int64_t> requeue_forward(const Ean18& meter, SysS from, SysS to) override;
 
     // -- events --------------------------------------------------------------------------
     Status append_event(const EventRecord& event) override;

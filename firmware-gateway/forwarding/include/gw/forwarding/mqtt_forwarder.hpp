@@ -22,6 +22,21 @@ std::string interval_payload(const Config& config, const MeterConfig& meter,
                              const IntervalRecord& r);
 std::string interval_topic(const Config& config, const MeterConfig& meter);
 std::string status_topic(const Config& config);
+/// `{prefix}/{gateway_id}/manifest`, retained: who this gateway is and which meters it reports.
+std::string manifest_topic(const Config& config);
+/// The manifest (SPEC 8): gateway_id, interval_s, version, and each meter's meter_ean,
+/// klant_ean and meter_type.
+std::string manifest_payload(const Config& config, const std::string& version);
+/// `{prefix}/{gateway_id}/cmd/backfill`: a head-end asks for stored intervals again.
+std::string backfill_topic(const Config& config);
+
+/// A backfill request: {"meter_ean": ..., "from": ..., "to": ...} (ISO 8601 UTC), asking for the
+/// intervals of a configured meter with an end in (from, to]. Errors say what is wrong.
+struct BackfillRequest {
+    Ean18 meter;
+    SysS from, to;
+};
+Result<BackfillRequest> parse_backfill(const Config& config, const std::string& payload);
 
 /// Publishes every committed interval with QoS 1, oldest first, and marks it forwarded only
 /// on the broker's PUBACK. A message that was not acknowledged stays pending in the outbox and
@@ -42,6 +57,9 @@ class MqttForwarder {
                   const Clock& clock, std::unique_ptr<Publisher> publisher = nullptr);
     ~MqttForwarder();
 
+    /// The software version the manifest names (before start()).
+    void set_version(std::string version) { version_ = std::move(version); }
+
     /// Reads the password file and starts connecting. Errors: the password file is unreadable,
     /// the URI is refused.
     Status start();
@@ -61,6 +79,9 @@ class MqttForwarder {
     std::uint64_t publishes() const { return publishes_; }
     /// Failed attempts in a row to record acknowledgements in the outbox (0: they are recorded).
     int mark_failures() const { return mark_backoff_.failures(); }
+    /// Backfill requests taken, and refused (malformed, or an unknown meter), in this run.
+    std::uint64_t backfills() const { return backfills_; }
+    std::uint64_t backfills_refused() const { return backfills_refused_; }
 
   private:
     /// Runs `fn` on the io thread, unless this forwarder is gone by then.
@@ -71,6 +92,7 @@ class MqttForwarder {
     void on_lost(const std::string& cause);
     void drain();
     void on_ack(const IntervalKey& key);
+    void on_backfill(const std::string& payload);
     void on_publish_failed(const IntervalKey& key, const std::string& why);
     void schedule_marks(std::chrono::milliseconds after);
     void flush_marks();
@@ -93,6 +115,8 @@ class MqttForwarder {
     bool marks_armed_ = false;
     bool marks_failing_ = false;
     std::uint64_t publishes_ = 0;
+    std::string version_;
+    std::uint64_t backfills_ = 0, backfills_refused_ = 0;
     log::Summary mark_errors_{
         log::Level::error, "mqtt",
         "acknowledged intervals cannot be marked in the store (they are not sent again)"};

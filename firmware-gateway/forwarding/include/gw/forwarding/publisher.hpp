@@ -32,6 +32,11 @@ class Publisher {
     virtual void disconnect(const std::string& status_topic) = 0;
     /// Called when an established connection is lost.
     virtual void on_lost(Lost lost) = 0;
+
+    using Message = std::function<void(const std::string& topic, const std::string& payload)>;
+    /// Subscribes to `topic` with QoS 1 (call once connected); `message` runs on the client's
+    /// thread for each message, `done` on the broker's SUBACK (or a failure).
+    virtual void subscribe(const std::string& topic, Message message, Done done) = 0;
 };
 
 /// The Paho MQTT C++ client with the `[mqtt]` settings: no persistence and no offline
