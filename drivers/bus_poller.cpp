@@ -91,10 +91,14 @@ PollResult BusPoller::poll_once(std::size_t i) {
         if (!st) error = st.error();
     }
     const SteadyMs steady = clock_.steady_now();
-    // Fresh until the next poll should have finished: a period and this poll's duration.
+    // Shared while the meter's polls succeed: the first failed read makes it stale at once. So
+    // that a bus thread that falls behind cannot serve old values either, it also goes stale
+    // two periods (and this poll's duration) after this poll.
     if (!error)
         cache_.store(i, plan, buffers_, steady,
-                     milliseconds{m.poll_ms} + duration_cast<milliseconds>(steady - started));
+                     milliseconds{2 * m.poll_ms} + duration_cast<milliseconds>(steady - started));
+    else
+        cache_.invalidate(i);  // a read failed: the meter (or its link) is not answering
     if (!error) {
         std::optional<Error> decode_error;
         RawValues raw = decode_blocks(m.registers, plan, buffers_, decode_error);

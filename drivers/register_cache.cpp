@@ -33,6 +33,11 @@ void RegisterCache::store(std::size_t meter, const ReadPlan& plan,
     e.filled = true;
 }
 
+void RegisterCache::invalidate(std::size_t meter) {
+    std::lock_guard lock(mutex_);
+    if (meter < entries_.size()) entries_[meter].filled = false;
+}
+
 RegisterCache::Outcome RegisterCache::read(std::size_t meter, RegFunction function,
                                            std::uint16_t start, std::uint16_t count, SteadyMs now,
                                            std::uint16_t* out) const {

@@ -144,12 +144,28 @@ class ModbusServer::Connection : public std::enable_shared_from_this<Connection>
 
 ModbusServer::ModbusServer(asio::io_context& io, const ModbusServerConfig& config,
                            const std::vector<ServedUnit>& units, const Clock& clock)
-    : io_(io), config_(config), clock_(clock), acceptor_(io) {
+    : io_(io), config_(config), clock_(clock), acceptor_(io), relay_(std::make_shared<Relay>()) {
+    relay_->io = &io;
     for (const ServedUnit& u : units) units_[u.unit_id] = u;
 }
 
 ModbusServer::~ModbusServer() {
     stop();
+    // A bus poller may outlive us with reads still queued: their answers go nowhere now.
+    std::lock_guard lock(relay_->mutex);
+    relay_->io = nullptr;
+}
+
+void ModbusServer::Relay::post(std::function<void()> fn) {
+    std::lock_guard lock(mutex);
+    if (io == nullptr) return;
+    asio::post(*io, [self = shared_from_this(), fn = std::move(fn)] {
+        {
+            std::lock_guard held(self->mutex);
+            if (self->io == nullptr) return;
+        }
+        fn();
+    });
 }
 
 Status ModbusServer::start() {
@@ -272,10 +288,10 @@ std::vector<std::uint8_t> ModbusServer::handle(const std::shared_ptr<Connection>
     read.start = start;
     read.count = count;
     read.expires = clock_.steady_now() + seconds{5};
-    read.done = [this, weak = std::weak_ptr<Connection>(c), fc](const Status& st,
-                                                                std::vector<std::uint16_t> got) {
+    read.done = [this, relay = relay_, weak = std::weak_ptr<Connection>(c), fc](
+                    const Status& st, std::vector<std::uint16_t> got) {
         // On the bus thread: hand the outcome to the io thread.
-        asio::post(io_, [this, weak, fc, st, got = std::move(got)] {
+        relay->post([this, weak, fc, st, got = std::move(got)] {
             auto conn = weak.lock();
             if (!conn) return;
             if (!st) return conn->reply(exception(fc, exception_of(st.error())));
@@ -331,9 +347,9 @@ std::vector<std::uint8_t> ModbusServer::write(const std::shared_ptr<Connection>&
     w.expires = clock_.steady_now() + seconds{5};
     // The reply echoes the request: FC06 its address and value, FC16 its address and count.
     std::vector<std::uint8_t> echo(pdu.begin(), pdu.begin() + 5);
-    w.done = [this, weak = std::weak_ptr<Connection>(c), fc, echo](
+    w.done = [this, relay = relay_, weak = std::weak_ptr<Connection>(c), fc, echo](
                  const Status& st, const std::vector<std::uint16_t>& /*nothing read*/) {
-        asio::post(io_, [this, weak, fc, st, echo] {
+        relay->post([this, weak, fc, st, echo] {
             auto conn = weak.lock();
             if (!conn) return;
             if (!st) return conn->reply(exception(fc, exception_of(st.error())));

@@ -27,11 +27,14 @@ class RegisterCache {
     /// The registers `meter`'s polls read: until a poll succeeds they are `stale`.
     void expect(std::size_t meter, const ReadPlan& plan);
 
-    /// Keeps the blocks of a poll of `meter` whose every read succeeded. They stay fresh for
-    /// `fresh_for` after `read_at` (a poll period and the poll's own duration).
+    /// Keeps the blocks of a poll of `meter` whose every read succeeded. They stay fresh until a
+    /// poll fails (invalidate), at most `fresh_for` after `read_at`.
     void store(std::size_t meter, const ReadPlan& plan,
                const std::vector<std::vector<std::uint16_t>>& words, SteadyMs read_at,
                std::chrono::milliseconds fresh_for);
+
+    /// The meter did not answer a poll: what is cached is stale from now on.
+    void invalidate(std::size_t meter);
 
     /// Copies `count` registers from `start` into `out` when the outcome is `served`.
     Outcome read(std::size_t meter, RegFunction function, std::uint16_t start, std::uint16_t count,

@@ -9,8 +9,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,8 +47,9 @@ struct ModbusServerCounters {
 };
 
 /// Protocol:
-/// - FC03 and FC04 of registers the meter's polls read: from the latest poll while it is fresh
-///   (a poll period and the poll's duration); past that exception 0x0B, never stale values.
+/// - FC03 and FC04 of registers the meter's polls read: from the latest poll while the polls
+///   succeed (RegisterCache); from the first failed poll, or two periods without one,
+///   exception 0x0B, never stale values.
 /// - Other registers: with `passthrough`, queued for the bus between the gateway's own polls
 ///   (0x06 when the queue is full; the meter's own exception, or 0x0B when it does not answer);
 ///   without, exception 0x02.
@@ -73,6 +76,12 @@ class ModbusServer {
     std::uint16_t port() const { return port_; }
     const ModbusServerCounters& counters() const { return counters_; }
 
+    /// The reply PDU to request `pdu` for `unit`, as a connection gets it; empty when the request
+    /// went to the bus queue (its answer then has nowhere to go). For the fuzz target.
+    std::vector<std::uint8_t> answer(int unit, const std::vector<std::uint8_t>& pdu) {
+        return pdu.empty() ? std::vector<std::uint8_t>{} : handle(nullptr, unit, pdu);
+    }
+
     class Connection;
 
   private:
@@ -96,6 +105,13 @@ class ModbusServer {
     std::vector<std::shared_ptr<Connection>> connections_;
     ModbusServerCounters counters_;
     bool stopped_ = false;
+    /// Carries a bus thread's answer to the io thread while this server lives (and not after).
+    struct Relay : std::enable_shared_from_this<Relay> {
+        std::mutex mutex;
+        boost::asio::io_context* io = nullptr;
+        void post(std::function<void()> fn);
+    };
+    std::shared_ptr<Relay> relay_;
 };
 
 }  // namespace gw
