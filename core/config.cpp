@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <variant>
 
 #include "gw/core/text.hpp"
 #include "gw/core/time.hpp"
@@ -415,7 +416,9 @@ void parse_api(Section& s, ApiConfig& a) {
     s.finish();
 }
 
-void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id) {
+/// `extra` reads the keys another program adds to the section (the head-end's).
+void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id,
+                const std::function<void(Section&)>& extra = {}) {
     s.boolean("enabled", m.enabled);
     const bool req = m.enabled;
     if (auto u = s.string("uri", req, "a broker URI, tcp://host:port or ssl://host:port")) {
@@ -466,6 +469,7 @@ void parse_mqtt(Section& s, MqttConfig& m, const std::string& gateway_id) {
     s.boolean("clean_session", m.clean_session);
     s.integer("reconnect_max_s", m.reconnect_max_s, 1, 3600);
     s.integer("max_inflight", m.max_inflight, 1, 1000);
+    if (extra) extra(s);
     s.finish();
 }
 
@@ -811,6 +815,24 @@ void each_table(Section& root, std::string_view key, F&& fn) {
     }
 }
 
+/// The file's text, or the diagnostic why it cannot be read.
+std::variant<std::string, Diagnostic> read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return Diagnostic{
+            path, 0, 0, "",
+            "cannot read the configuration file: " + std::string(std::strerror(errno))};
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void sort_by_position(std::vector<Diagnostic>& errors) {
+    std::stable_sort(errors.begin(), errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+}
+
 }  // namespace
 
 ConfigResult parse_config(std::string_view text, const std::string& file,
@@ -885,55 +907,158 @@ ConfigResult parse_config(std::string_view text, const std::string& file,
     root.finish();
 
     // Report in file order, the way an editor shows them.
-    std::stable_sort(result.errors.begin(), result.errors.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) {
-                         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-                     });
+    sort_by_position(result.errors);
     if (result.errors.empty()) result.config = std::move(cfg);
     return result;
 }
 
 ConfigResult load_config(const std::string& path, const ProfileLookup& profiles) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    auto text = read_text(path);
+    if (auto* d = std::get_if<Diagnostic>(&text)) {
         ConfigResult r;
-        r.errors.push_back(
-            {path, 0, 0, "",
-             "cannot read the configuration file: " + std::string(std::strerror(errno))});
+        r.errors.push_back(std::move(*d));
         return r;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_config(text.str(), path, profiles);
+    return parse_config(std::get<std::string>(text), path, profiles);
 }
 
-std::vector<Diagnostic> check_referenced_files(const Config& c) {
-    std::vector<Diagnostic> out;
-    auto check = [&](const std::string& path, const std::string& key, int mode) {
+HeadendConfigResult parse_headend_config(std::string_view text, const std::string& file) {
+    HeadendConfigResult result;
+    Ctx ctx{file, &result.errors};
+    toml::table doc;
+    try {
+        doc = toml::parse(text, file);
+    } catch (const toml::parse_error& e) {
+        ctx.report(&e.source(), "", "TOML syntax error: " + std::string(e.description()));
+        return result;
+    }
+    HeadendConfig cfg;
+    cfg.file = file;
+    Section root(ctx, doc, "");
+    auto section = [&](std::string_view key, auto&& fn) {
+        const toml::table* t = root.subtable(key);
+        if (t == nullptr) {
+            if (root.get(key) == nullptr) root.missing(key, "a [" + std::string(key) + "] section");
+            return;
+        }
+        Section s(ctx, *t, std::string(key));
+        fn(s);
+    };
+    section("headend", [&](Section& s) {
+        GatewayConfig g;  // the same rules for id and log_level
+        if (auto id = s.string("id", true, "an id of letters, digits, '-', '_' or '.'")) {
+            if (!valid_id(*id))
+                s.error(*s.get("id"), "id",
+                        "expected letters, digits, '-', '_' or '.', got \"" + *id + "\"");
+            else
+                cfg.id = *id;
+        }
+        if (auto lvl = s.string("log_level", false, "one of error | warn | info | debug")) {
+            if (!log::parse_level(*lvl, cfg.log_level))
+                s.error(*s.get("log_level"), "log_level",
+                        "expected one of error | warn | info | debug, got \"" + *lvl + "\"");
+        }
+        s.integer("backfill_after_s", cfg.backfill_after_s, 1, 7 * 86400);
+        s.integer("backfill_attempts", cfg.backfill_attempts, 1, 100);
+        s.finish();
+    });
+    section("postgres", [&](Section& s) {
+        if (auto c = s.string("conninfo", true,
+                              "a libpq connection string, e.g. \"host=127.0.0.1 dbname=meters\"")) {
+            if (c->empty())
+                s.error(*s.get("conninfo"), "conninfo", "expected a connection string, got \"\"");
+            else
+                cfg.pg_conninfo = *c;
+        }
+        // The gateways keep 31 days; the fleet store keeps at least as much.
+        s.integer("retention_days", cfg.retention_days, 31, 3650);
+        s.finish();
+    });
+    section("api", [&](Section& s) { parse_api(s, cfg.api); });
+    section("mqtt", [&](Section& s) {
+        cfg.mqtt.enabled = true;
+        parse_mqtt(s, cfg.mqtt, cfg.id, [&](Section& m) {
+            if (auto g = m.string("shared_group", false)) {
+                if (!valid_id(*g))
+                    m.error(*m.get("shared_group"), "shared_group",
+                            "expected letters, digits, '-', '_' or '.', got \"" + *g + "\"");
+                else
+                    cfg.shared_group = *g;
+            }
+            m.integer("session_expiry_s", cfg.session_expiry_s, 0, 86400);
+            m.integer("batch_max", cfg.batch_max, 1, 10000);
+            m.integer("batch_ms", cfg.batch_ms, 1, 10000);
+        });
+        if (!cfg.mqtt.enabled)
+            s.error(*s.get("enabled"), "enabled", "the head-end cannot run without MQTT");
+    });
+    root.finish();
+    sort_by_position(result.errors);
+    if (result.errors.empty()) result.config = std::move(cfg);
+    return result;
+}
+
+HeadendConfigResult load_headend_config(const std::string& path) {
+    auto text = read_text(path);
+    if (auto* d = std::get_if<Diagnostic>(&text)) {
+        HeadendConfigResult r;
+        r.errors.push_back(std::move(*d));
+        return r;
+    }
+    return parse_headend_config(std::get<std::string>(text), path);
+}
+
+namespace {
+
+/// The checks the gateway and the head-end share: TLS files of [api], the files of [mqtt].
+class FileCheck {
+  public:
+    explicit FileCheck(const std::string& file) : file_(file) {}
+    void check(const std::string& path, const std::string& key, int mode) {
         if (path.empty()) return;
         if (::access(path.c_str(), F_OK) != 0) {
-            out.push_back({c.file, 0, 0, key, "\"" + path + "\" does not exist"});
+            out_.push_back({file_, 0, 0, key, "\"" + path + "\" does not exist"});
         } else if (::access(path.c_str(), mode) != 0) {
-            out.push_back({c.file, 0, 0, key,
-                           "\"" + path + "\" is not " +
-                               (mode == R_OK ? "readable" : "readable and writable") +
-                               " by this user: " + std::strerror(errno)});
+            out_.push_back({file_, 0, 0, key,
+                            "\"" + path + "\" is not " +
+                                (mode == R_OK ? "readable" : "readable and writable") +
+                                " by this user: " + std::strerror(errno)});
         }
-    };
-    if (c.api.enabled) {
-        check(c.api.tls_cert, "api.tls_cert", R_OK);
-        check(c.api.tls_key, "api.tls_key", R_OK);
     }
-    if (c.mqtt.enabled) {
-        check(c.mqtt.password_file, "mqtt.password_file", R_OK);
-        check(c.mqtt.ca_file, "mqtt.ca_file", R_OK);
-        check(c.mqtt.cert_file, "mqtt.cert_file", R_OK);
-        check(c.mqtt.key_file, "mqtt.key_file", R_OK);
+    void api_and_mqtt(const ApiConfig& api, const MqttConfig& mqtt) {
+        if (api.enabled) {
+            check(api.tls_cert, "api.tls_cert", R_OK);
+            check(api.tls_key, "api.tls_key", R_OK);
+        }
+        if (mqtt.enabled) {
+            check(mqtt.password_file, "mqtt.password_file", R_OK);
+            check(mqtt.ca_file, "mqtt.ca_file", R_OK);
+            check(mqtt.cert_file, "mqtt.cert_file", R_OK);
+            check(mqtt.key_file, "mqtt.key_file", R_OK);
+        }
     }
+    std::vector<Diagnostic> take() { return std::move(out_); }
+
+  private:
+    const std::string& file_;
+    std::vector<Diagnostic> out_;
+};
+
+}  // namespace
+
+std::vector<Diagnostic> check_referenced_files(const Config& c) {
+    FileCheck f(c.file);
+    f.api_and_mqtt(c.api, c.mqtt);
     for (std::size_t i = 0; i < c.links.size(); ++i)
         if (c.links[i].type == LinkType::rtu)
-            check(c.links[i].device, "link[" + std::to_string(i) + "].device", R_OK | W_OK);
-    return out;
+            f.check(c.links[i].device, "link[" + std::to_string(i) + "].device", R_OK | W_OK);
+    return f.take();
+}
+
+std::vector<Diagnostic> check_referenced_files(const HeadendConfig& c) {
+    FileCheck f(c.file);
+    f.api_and_mqtt(c.api, c.mqtt);
+    return f.take();
 }
 
 }  // namespace gw

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "field_tools.hpp"
-#include "gw/api/secret.hpp"
+#include "gw/api/admin_cli.hpp"
 #include "gw/core/clock.hpp"
 #include "gw/core/quantity.hpp"
 #include "gw/core/text.hpp"
@@ -22,20 +22,10 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr const char* k_usage =
+constexpr const char* k_usage_template =
     "usage: gatewayctl --config FILE COMMAND\n"
     "commands:\n"
-    "  client add NAME --role ROLE           create an API client; prints its secret once (last "
-    "line).\n"
-    "                                        ROLE: reader (grid operator: data), installer\n"
-    "                                        (commissioning page, live values, metrics) or admin\n"
-    "  client rotate NAME [--overlap 7d]     new secret (printed once); the old one stays valid "
-    "for the overlap\n"
-    "  client revoke NAME                    revoke a client and all its secrets\n"
-    "  client list                           list clients\n"
-    "  consent grant KLANT_EAN [--by NAME]   grant data access for a customer\n"
-    "  consent revoke KLANT_EAN [--by NAME]  revoke it; takes effect on the next API request\n"
-    "  consent list                          current consent and its history\n"
+    "%ACCESS%"
     "  status                                store and meter overview\n"
     "  intervals --meter METER_EAN [--last N]  the newest stored intervals of a meter\n"
     "field commands (they talk to the meters; on an RS-485 line the running gateway holds they\n"
@@ -48,157 +38,13 @@ constexpr const char* k_usage =
     "                                        unit N PROFILE (or unknown)\n"
     "  check                                 the link and sign checks; exit 0 when all hold\n";
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-/// Options after the positional words: --name value pairs.
-std::map<std::string, std::string> options(const std::vector<std::string>& args, std::size_t from,
-                                           std::initializer_list<const char*> allowed) {
-    std::map<std::string, std::string> out;
-    for (std::size_t i = from; i < args.size(); i += 2) {
-        const std::string& k = args[i];
-        bool ok = false;
-        for (const char* a : allowed) ok = ok || k == a;
-        if (!ok) throw UsageError("unknown option \"" + k + "\"");
-        if (i + 1 >= args.size()) throw UsageError("option " + k + " needs a value");
-        out[k] = args[i + 1];
-    }
-    return out;
-}
-
-seconds parse_duration(const std::string& text) {
-    std::size_t pos = 0;
-    long long n = -1;
-    try {
-        n = std::stoll(text, &pos);
-    } catch (...) {
-    }
-    const std::string unit = text.substr(pos);
-    if (n < 0 || pos == 0)
-        throw UsageError("expected a duration like 7d, 12h, 30m or 600s, got \"" + text + "\"");
-    if (unit == "d") return hours{24 * n};
-    if (unit == "h") return hours{n};
-    if (unit == "m") return minutes{n};
-    if (unit == "s" || unit.empty()) return seconds{n};
-    throw UsageError("expected a duration like 7d, 12h, 30m or 600s, got \"" + text + "\"");
-}
-
-gw::Ean18 ean_arg(const std::string& text, const char* what) {
-    auto e = gw::Ean18::parse(text);
-    if (!e)
-        throw UsageError(std::string(what) + " \"" + text +
-                         "\" is not a valid EAN-18: " + e.error().message);
-    return *e;
-}
-
-bool valid_client_name(const std::string& n) {
-    return gw::is_identifier(n, 64);
-}
-
-template <class T>
-T must(gw::Result<T> r) {
-    if (!r) throw std::runtime_error(r.error().message);
-    return std::move(r).value();
-}
-void must(const gw::Status& s) {
-    if (!s) throw std::runtime_error(s.error().message);
-}
+using gw::cli::ean_arg;
+using gw::cli::must;
+using gw::cli::options;
+using gw::cli::UsageError;
 
 std::string opt_time(const std::optional<gw::SysS>& t) {
     return t ? gw::format_utc(*t) : "-";
-}
-
-int client_cmd(gw::Store& store, const std::vector<std::string>& a, gw::SysS now) {
-    if (a.size() < 2) throw UsageError("client needs a subcommand: add, rotate, revoke or list");
-    const std::string& sub = a[1];
-    if (sub == "list") {
-        options(a, 2, {});
-        for (const auto& c : must(store.clients())) {
-            const auto secrets = must(store.valid_secrets(c.name, now));
-            std::cout << c.name << "\trole=" << gw::role_name(c.role)
-                      << "\tcreated=" << gw::format_utc(c.created_at) << "\t"
-                      << (c.revoked_at ? "revoked=" + gw::format_utc(*c.revoked_at) : "active")
-                      << "\tvalid_secrets=" << secrets.size();
-            for (const auto& s : secrets)
-                if (s.expires_at)
-                    std::cout << " (one expires " << gw::format_utc(*s.expires_at) << ")";
-            std::cout << "\n";
-        }
-        return 0;
-    }
-    if (a.size() < 3) throw UsageError("client " + sub + " needs a NAME");
-    const std::string& name = a[2];
-    if (!valid_client_name(name))
-        throw UsageError("client name \"" + name +
-                         "\": expected 1-64 letters, digits, '-', '_' or '.'");
-    if (sub == "add") {
-        auto o = options(a, 3, {"--role"});
-        if (!o.count("--role")) throw UsageError("client add needs --role reader|installer|admin");
-        const auto parsed = gw::parse_role(o["--role"]);
-        if (!parsed)
-            throw UsageError("--role: expected reader, installer or admin, got \"" + o["--role"] +
-                             "\"");
-        const gw::Role role = *parsed;
-        const std::string secret = gw::generate_secret();
-        must(store.add_client(name, role, gw::hash_secret(secret), now));
-        std::cout << "created API client \"" << name << "\" (" << o["--role"]
-                  << "). Its secret follows; it is shown only this once:\n"
-                  << secret << "\n";
-        return 0;
-    }
-    if (sub == "rotate") {
-        auto o = options(a, 3, {"--overlap"});
-        const seconds overlap =
-            o.count("--overlap") ? parse_duration(o["--overlap"]) : hours{24 * 7};
-        const std::string secret = gw::generate_secret();
-        must(store.rotate_secret(name, gw::hash_secret(secret), now, now + overlap));
-        std::cout << "rotated the secret of \"" << name << "\"; the previous one stays valid until "
-                  << gw::format_utc(now + overlap)
-                  << ". The new secret follows; it is shown only this once:\n"
-                  << secret << "\n";
-        return 0;
-    }
-    if (sub == "revoke") {
-        options(a, 3, {});
-        must(store.revoke_client(name, now));
-        std::cout << "revoked API client \"" << name << "\"\n";
-        return 0;
-    }
-    throw UsageError("unknown client subcommand \"" + sub + "\"");
-}
-
-int consent_cmd(gw::Store& store, const gw::Config& cfg, const std::vector<std::string>& a,
-                gw::SysS now) {
-    if (a.size() < 2) throw UsageError("consent needs a subcommand: grant, revoke or list");
-    const std::string& sub = a[1];
-    if (sub == "list") {
-        options(a, 2, {});
-        std::cout << "current:\n";
-        for (const auto& c : cfg.customers) {
-            std::cout << "  " << c.klant_ean.str() << "\t"
-                      << (must(store.consent_active(c.klant_ean)) ? "granted" : "none") << "\t"
-                      << c.name << "\n";
-        }
-        std::cout << "history:\n";
-        for (const auto& e : must(store.consent_history(nullptr)))
-            std::cout << "  " << gw::format_utc(e.at) << "\t" << e.klant_ean.str() << "\t"
-                      << (e.granted ? "grant" : "revoke") << "\tby " << e.actor << "\n";
-        return 0;
-    }
-    if (sub != "grant" && sub != "revoke")
-        throw UsageError("unknown consent subcommand \"" + sub + "\"");
-    if (a.size() < 3) throw UsageError("consent " + sub + " needs a KLANT_EAN");
-    const gw::Ean18 klant = ean_arg(a[2], "KLANT_EAN");
-    auto o = options(a, 3, {"--by"});
-    const char* user = std::getenv("SUDO_USER") ? std::getenv("SUDO_USER") : std::getenv("USER");
-    const std::string actor = o.count("--by") ? o["--by"] : (user ? user : "gatewayctl");
-    if (cfg.find_customer(klant) == nullptr)
-        std::cerr << "warning: " << klant.str() << " is not a customer in " << cfg.file << "\n";
-    must(store.record_consent(klant, sub == "grant", now, actor));
-    std::cout << "consent " << (sub == "grant" ? "granted" : "revoked") << " for " << klant.str()
-              << " by " << actor << "\n";
-    return 0;
 }
 
 int status_cmd(gw::Store& store, const gw::Config& cfg) {
@@ -271,6 +117,13 @@ bool drop_to_store_owner(const std::string& db_path) {
     return true;
 }
 
+std::string usage_text() {
+    std::string u = k_usage_template;
+    u.replace(u.find("%ACCESS%"), 8, gw::cli::k_access_usage);
+    return u;
+}
+const std::string k_usage = usage_text();
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -316,8 +169,13 @@ int main(int argc, char** argv) {
         const gw::SystemClock clock;
         const auto now = time_point_cast<seconds>(clock.utc_now());
         must((*store)->sync_master_data(*res.config, now));
-        if (cmd[0] == "client") return client_cmd(**store, cmd, now);
-        if (cmd[0] == "consent") return consent_cmd(**store, *res.config, cmd, now);
+        if (cmd[0] == "client") return gw::cli::client_command(**store, cmd, now, std::cout);
+        if (cmd[0] == "consent") {
+            gw::cli::KnownCustomers known{{}, res.config->file};
+            for (const auto& c : res.config->customers)
+                known.list.emplace_back(c.klant_ean, c.name);
+            return gw::cli::consent_command(**store, known, cmd, now, std::cout, std::cerr);
+        }
         if (cmd[0] == "status") {
             options(cmd, 1, {});
             return status_cmd(**store, *res.config);

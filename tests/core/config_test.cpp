@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "gw/core/config.hpp"
@@ -505,4 +507,48 @@ TEST_CASE("referenced files that are missing are reported") {
     CHECK(keys == std::vector<std::string>{"api.tls_key", "mqtt.password_file", "mqtt.ca_file",
                                            "link[0].device"});
     CHECK(contains(missing[0].str(), "\"/etc/gw/server.key\" does not exist"));
+}
+
+TEST_CASE("the head-end's configuration: the example parses, and each mistake is named") {
+    std::ifstream in(GW_TEST_DATA "/../../config/headend.example.toml");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto ok = gw::parse_headend_config(text.str(), "headend.example.toml");
+    for (const auto& e : ok.errors) INFO(e.str());
+    REQUIRE(ok.config.has_value());
+    CHECK(ok.config->id == "headend-1");
+    CHECK(ok.config->backfill_after_s == 900);
+    CHECK(ok.config->retention_days == 400);
+    CHECK(ok.config->shared_group == "headend");
+    CHECK(ok.config->session_expiry_s == 300);
+    CHECK(ok.config->mqtt.client_id == "headend-1");
+    CHECK(ok.config->api.listen_port == 8443);
+
+    const std::string base =
+        "[headend]\nid = \"he\"\n[postgres]\nconninfo = \"dbname=m\"\n[api]\nlisten = "
+        "\"127.0.0.1:0\"\ntls_cert = \"c\"\ntls_key = \"k\"\n[mqtt]\nuri = "
+        "\"tcp://127.0.0.1:1883\"\n";
+    CHECK(gw::parse_headend_config(base, "t").config.has_value());
+    const std::pair<std::string, std::string> bad[] = {
+        {"[headend]\nid = \"he\"\n", "postgres: missing"},
+        {base + "enabled = false\n", "the head-end cannot run without MQTT"},
+        {base + "shared_group = \"a/b\"\n", "mqtt.shared_group"},
+        {base + "session_expiry_s = -1\n", "mqtt.session_expiry_s"},
+        {base + "shared_grup = \"x\"\n", "did you mean \"shared_group\""},
+        {base + "[storage]\npath = \"x\"\n", "storage: unknown key"},
+    };
+    for (const auto& [toml, expect] : bad) {
+        auto r = gw::parse_headend_config(toml, "t");
+        INFO(toml);
+        REQUIRE_FALSE(r.config.has_value());
+        std::string all;
+        for (const auto& e : r.errors) all += e.str() + "\n";
+        CHECK_MESSAGE(all.find(expect) != std::string::npos, all);
+    }
+    auto retention = gw::parse_headend_config(
+        "[headend]\nid = \"he\"\n[postgres]\nconninfo = \"x\"\nretention_days = 7\n" +
+            base.substr(base.find("[api]")),
+        "t");
+    REQUIRE_FALSE(retention.config.has_value());
+    CHECK(retention.errors.front().key == "postgres.retention_days");
 }

@@ -190,6 +190,28 @@ struct Config {
     const MeterConfig* find_meter(const Ean18& meter) const;
 };
 
+/// The fleet head-end's configuration (SPEC 8): its own [headend] and [postgres] sections, and
+/// the gateway's [api] and [mqtt] sections with the head-end's additions.
+struct HeadendConfig {
+    std::string file;
+    std::string id;
+    log::Level log_level = log::Level::info;
+    /// A missing interval older than this (after its end) is asked for again.
+    int backfill_after_s = 900;
+    /// Backfill requests for one gap before it counts as unfillable.
+    int backfill_attempts = 3;
+    std::string pg_conninfo;
+    int retention_days = 400;
+    ApiConfig api;
+    MqttConfig mqtt;
+    std::string shared_group = "headend";  ///< subscribes with $share/{shared_group}/...
+    /// MQTT 5 session expiry: how long the broker keeps an absent instance's session (and the
+    /// share's messages it goes on queueing there); longer absences are filled by backfill.
+    int session_expiry_s = 300;
+    int batch_max = 1000;  ///< messages per insert transaction at most
+    int batch_ms = 200;    ///< how long a batch may wait to fill
+};
+
 /// One finding about the file: where, which key, what was expected.
 struct Diagnostic {
     std::string file;
@@ -215,6 +237,16 @@ ConfigResult load_config(const std::string& path, const ProfileLookup& profiles)
 /// The same for text in memory; `file` names it in diagnostics.
 ConfigResult parse_config(std::string_view text, const std::string& file,
                           const ProfileLookup& profiles);
+
+/// Reads and validates a head-end configuration file (SPEC 8), all errors collected.
+struct HeadendConfigResult {
+    std::optional<HeadendConfig> config;  ///< set only when errors is empty
+    std::vector<Diagnostic> errors;
+};
+HeadendConfigResult load_headend_config(const std::string& path);
+HeadendConfigResult parse_headend_config(std::string_view text, const std::string& file);
+/// The head-end's TLS and MQTT files that are missing or unreadable.
+std::vector<Diagnostic> check_referenced_files(const HeadendConfig& config);
 
 /// Files and devices the configuration refers to that are missing or unreadable
 /// (TLS files, serial devices, the MQTT password and CA files). `--check-config`

@@ -54,6 +54,26 @@ class ApiStore {
     virtual Result<std::int64_t> data_version() = 0;
 };
 
+/// API clients and consent as the admin tools manage them (gatewayctl, headendctl, the admin
+/// API). The gateway's SQLite store and the head-end's PostgreSQL store implement it.
+class AccessAdmin {
+  public:
+    virtual ~AccessAdmin() = default;
+    virtual Status record_consent(const Ean18& klant, bool granted, SysS at,
+                                  const std::string& actor) = 0;
+    virtual Result<bool> consent_active(const Ean18& klant) = 0;
+    /// History, oldest first; all customers when `klant` is null.
+    virtual Result<std::vector<ConsentEvent>> consent_history(const Ean18* klant) = 0;
+    virtual Status add_client(const std::string& name, Role role, const std::string& secret_hash,
+                              SysS at) = 0;
+    /// Adds a new secret; unexpired secrets expire at `old_expire_at` (rotation overlap).
+    virtual Status rotate_secret(const std::string& name, const std::string& secret_hash, SysS at,
+                                 SysS old_expire_at) = 0;
+    virtual Status revoke_client(const std::string& name, SysS at) = 0;
+    virtual Result<std::vector<ApiClient>> clients() = 0;
+    virtual Result<std::vector<ApiSecret>> valid_secrets(const std::string& name, SysS at) = 0;
+};
+
 /// The MQTT outbox: committed intervals waiting for the broker's acknowledgement.
 ///
 /// Thread-safety: as the implementation says; the forwarder uses one from one thread.

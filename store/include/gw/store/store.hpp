@@ -52,7 +52,7 @@ struct OpenOptions {
 ///
 /// Errors: every method returns Status/Result; codes are gw::Errc::store_*.
 /// Durability: a committed transaction survives a power cut.
-class Store final : public ApiStore, public Outbox {
+class Store final : public ApiStore, public Outbox, public AccessAdmin {
   public:
     static constexpr int k_schema_version = 3;
     static constexpr int k_access_schema_version = 1;
@@ -126,17 +126,19 @@ class Store final : public ApiStore, public Outbox {
     Result<std::vector<EventRecord>> recent_events(std::int64_t limit);
 
     // -- consent (access file) ---------------------------------------------------------------
-    Status record_consent(const Ean18& klant, bool granted, SysS at, const std::string& actor);
+    Status record_consent(const Ean18& klant, bool granted, SysS at,
+                          const std::string& actor) override;
     Result<bool> consent_active(const Ean18& klant) override;
     /// History, oldest first; all customers when `klant` is null.
-    Result<std::vector<ConsentEvent>> consent_history(const Ean18* klant);
+    Result<std::vector<ConsentEvent>> consent_history(const Ean18* klant) override;
 
     // -- API credentials (access file) -------------------------------------------------------
-    Status add_client(const std::string& name, Role role, const std::string& secret_hash, SysS at);
+    Status add_client(const std::string& name, Role role, const std::string& secret_hash,
+                      SysS at) override;
     /// Adds a new secret; existing unexpired secrets expire at `old_expire_at` (rotation overlap).
     Status rotate_secret(const std::string& name, const std::string& secret_hash, SysS at,
-                         SysS old_expire_at);
-    Status revoke_client(const std::string& name, SysS at);
+                         SysS old_expire_at) override;
+    Status revoke_client(const std::string& name, SysS at) override;
     Result<std::optional<ApiClient>> client(const std::string& name) override;
     Result<std::vector<ApiClient>> clients() override;
     /// Secrets still valid at `at` (not expired; the client not revoked).
