@@ -152,7 +152,7 @@ Subscriber::Subscriber(const HeadendConfig& config, MessageQueue& queue)
         log::warn("ingest", "lost the broker (", cause.empty() ? "connection lost" : cause,
                   "); reconnecting");
     });
-    impl->client.set_message_callback([impl](mqtt::const_message_ptr m) {
+    impl->client.set_message_callback([impl](const mqtt::const_message_ptr& m) {
         impl->queue.push({m->get_topic(), m->get_payload_str()});
     });
 }

@@ -81,7 +81,7 @@ class Fields {
 };
 
 Result<json::object> parse_object(std::string_view payload) {
-    if (payload.size() > 64 * 1024) return bad("larger than 64 KiB");
+    if (payload.size() > std::size_t{64} * 1024) return bad("larger than 64 KiB");
     if (!valid_utf8(payload)) return bad("not UTF-8");
     boost::system::error_code ec;
     json::value v = json::parse(payload, ec);
