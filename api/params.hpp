@@ -46,6 +46,7 @@ enum class Access {
     data,       ///< a reader: measurement and master data, per customer consent
     installer,  ///< an installer or admin: the commissioning page and its live values
     monitor,    ///< a reader, installer or admin: metrics
+    admin,      ///< an admin only: consent per customer
 };
 /// Whether a client of `role` may call an endpoint of `access` (once logged in).
 bool role_may(Access access, Role role);
@@ -113,7 +114,8 @@ struct OperationDoc {
 };
 
 extern const OperationDoc k_healthz_doc, k_openapi_doc, k_token_doc, k_status_doc, k_meters_doc,
-    k_meter_doc, k_metingen_doc, k_meterstanden_doc, k_live_doc, k_page_doc, k_metrics_doc;
+    k_meter_doc, k_metingen_doc, k_meterstanden_doc, k_live_doc, k_page_doc, k_metrics_doc,
+    k_consent_put_doc, k_consent_delete_doc;
 /// The error codes, each with the status that carries it.
 struct ErrorCode {
     int status;

@@ -21,6 +21,10 @@ const std::vector<Api::Endpoint>& Api::endpoints() {
         {"/api/v1/live", "GET", Access::installer, &Api::live, &k_live_doc},
         {"/", "GET", Access::installer, &Api::page, &k_page_doc},
         {"/metrics", "GET", Access::monitor, &Api::metrics, &k_metrics_doc},
+        {"/api/v1/consent/{klant_ean}", "PUT", Access::admin, &Api::consent_put,
+         &k_consent_put_doc},
+        {"/api/v1/consent/{klant_ean}", "DELETE", Access::admin, &Api::consent_delete,
+         &k_consent_delete_doc},
     };
     return table;
 }
@@ -31,6 +35,8 @@ bool api::role_may(Access access, Role role) {
             return role == Role::reader;
         case Access::installer:
             return role == Role::installer || role == Role::admin;
+        case Access::admin:
+            return role == Role::admin;
         case Access::open:
         case Access::basic:
         case Access::login:

@@ -958,7 +958,7 @@ HeadendConfigResult parse_headend_config(std::string_view text, const std::strin
                 s.error(*s.get("log_level"), "log_level",
                         "expected one of error | warn | info | debug, got \"" + *lvl + "\"");
         }
-        s.integer("backfill_after_s", cfg.backfill_after_s, 1, 7 * 86400);
+        s.integer("backfill_after_s", cfg.backfill_after_s, 1, std::int64_t{7} * 86400);
         s.integer("backfill_attempts", cfg.backfill_attempts, 1, 100);
         s.finish();
     });

@@ -475,7 +475,7 @@ Result<std::vector<BackfillOrder>> PgStore::plan_backfill(SysS now, int grace_s,
                         floor_s = now_s - static_cast<long long>(keep_days) * 86400;
         // 1. New gaps since the last scan, for each reported meter.
         auto missing = tx.exec_params(
-            "WITH w AS (SELECT meter_ean, interval_s, greatest(coalesce(scanned_to_s, first_s), "
+            "WITH w AS (SELECT meter_ean, interval_s, greatest(scanned_to_s, first_s, "
             "$2::bigint) / interval_s * interval_s AS s, $1::bigint / interval_s * interval_s "
             "AS h FROM meter WHERE reported) "
             "SELECT w.meter_ean, w.interval_s, e FROM w, generate_series(w.s + w.interval_s, w.h, "

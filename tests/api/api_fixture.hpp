@@ -118,6 +118,11 @@ class FaultyStore : public gw::ApiStore {
         if (auto e = fault(true)) return *e;
         return real_.consent_active(k);
     }
+    gw::Status record_consent(const gw::Ean18& k, bool granted, gw::SysS at,
+                              const std::string& actor) override {
+        if (auto e = fault(false)) return *e;
+        return real_.record_consent(k, granted, at, actor);
+    }
     gw::Result<std::optional<gw::ApiClient>> client(const std::string& n) override {
         if (auto e = fault(false)) return *e;
         return real_.client(n);

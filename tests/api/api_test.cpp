@@ -23,7 +23,8 @@ TEST_CASE(
     CHECK(paths == std::set<std::string>{"/healthz", "/api/v1/openapi.json", "/api/v1/token",
                                          "/api/v1/meters", "/api/v1/meters/{meter_ean}",
                                          "/api/v1/metingen", "/api/v1/meterstanden", "/",
-                                         "/api/v1/live", "/metrics", "/api/v1/status"});
+                                         "/api/v1/live", "/metrics", "/api/v1/status",
+                                         "/api/v1/consent/{klant_ean}"});
     // Every operation has a unique id, and every reference resolves.
     std::set<std::string> ids;
     std::function<void(const boost::json::value&)> refs = [&](const boost::json::value& v) {
@@ -49,7 +50,7 @@ TEST_CASE(
     for (const auto& path : j.at("paths").as_object())
         for (const auto& op : path.value().as_object())
             CHECK(ids.insert(std::string(op.value().at("operationId").as_string())).second);
-    CHECK(ids.size() == 11);
+    CHECK(ids.size() == 13);
     // docs/api.md covers what the document serves: every path with its method, every parameter.
     std::ifstream md(std::string(GW_TEST_DATA) + "/../../docs/api.md");
     const std::string reference{std::istreambuf_iterator<char>(md), {}};
@@ -691,4 +692,46 @@ TEST_CASE("TLS files: missing, not PEM, or a key that does not match the certifi
         gw::configure_tls(ctx3, GW_TEST_DATA "/tls/server.crt", GW_TEST_DATA "/tls/other.key");
     REQUIRE_FALSE(mismatch.ok());
     CHECK(mismatch.error().message.find("does not belong to the certificate") != std::string::npos);
+}
+
+TEST_CASE("an admin grants and revokes consent with PUT and DELETE: idempotent, audited, at once") {
+    Fixture f;
+    const std::string admin = f.basic("installer", f.admin_secret);  // "installer" is an admin
+    const std::string target = std::string("/api/v1/consent/") + K2;
+    const std::string data = std::string("/api/v1/metingen?klant_ean=") + K2 + "&meter_ean=" + MC +
+                             "&start_tijd=2026-11-23T11:50:00Z&eind_tijd=2026-11-23T12:00:00Z";
+    // Not yet: K2's data is refused.
+    CHECK(f.request(data, f.reader()).status == 403);
+    auto put = f.request(target, admin, "PUT");
+    REQUIRE(put.status == 200);
+    CHECK(put.json().at("toestemming").as_bool());
+    CHECK(put.json().at("gewijzigd").as_bool());
+    CHECK(f.request(target, admin, "PUT").json().at("gewijzigd").as_bool() == false);
+    CHECK(f.request(data, f.reader()).status == 200);  // effective at once
+    auto del = f.request(target, admin, "DELETE");
+    REQUIRE(del.status == 200);
+    CHECK_FALSE(del.json().at("toestemming").as_bool());
+    CHECK(del.json().at("gewijzigd").as_bool());
+    CHECK_FALSE(f.request(target, admin, "DELETE").json().at("gewijzigd").as_bool());
+    CHECK(f.request(data, f.reader()).status == 403);
+    // Two changes in the history, by the admin client; the calls are in the audit log.
+    auto history = f.store->consent_history(nullptr);
+    REQUIRE(history.ok());
+    int by_api = 0;
+    for (const auto& e : *history) by_api += e.actor == "api:installer";
+    CHECK(by_api == 2);
+    f.on_io([&] { f.api->flush_audit(); });
+    auto audit = f.store->recent_audit(50);
+    REQUIRE(audit.ok());
+    const std::vector<gw::AuditRecord> rows = std::move(audit).value();
+    bool audited = false;
+    for (const auto& a : rows)
+        audited = audited || (a.method == "DELETE" && a.klant_ean == K2 && a.status == 200);
+    CHECK(audited);
+    // Only an admin; a bad EAN is a 400; other methods a 405.
+    CHECK(f.request(target, f.reader(), "PUT").status == 403);
+    CHECK(f.request(target, f.fitter(), "DELETE").status == 403);
+    CHECK(f.request(target, "", "PUT").status == 401);
+    CHECK(f.request("/api/v1/consent/871685900000000043", admin, "PUT").status == 400);
+    CHECK(f.request(target, admin, "GET").status == 405);
 }

@@ -27,7 +27,8 @@ std::string quoted(const std::string& s) {
 }
 }  // namespace
 
-PgCluster::PgCluster(TempDir& dir) : data_(dir.file("pg")), log_(dir.file("pg.log")) {
+PgCluster::PgCluster(TempDir& dir, std::string server_options)
+    : data_(dir.file("pg")), log_(dir.file("pg.log")), options_(std::move(server_options)) {
     // The server refuses to run as root: the cluster belongs to postgres then, and it must be
     // able to reach the directory.
     ::mkdir(data_.c_str(), 0700);
@@ -73,8 +74,7 @@ std::string PgCluster::run_as_owner(const std::string& command) const {
 void PgCluster::start() {
     run_as_owner(k_bin + "pg_ctl -w -t 30 -D " + quoted(data_) + " -l " + quoted(log_) + " -o " +
                  quoted("-p " + std::to_string(port_) +
-                        " -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c "
-                        "fsync=off -c full_page_writes=off") +
+                        " -c listen_addresses=127.0.0.1 -c unix_socket_directories= " + options_) +
                  " start >/dev/null");
     running_ = true;
 }

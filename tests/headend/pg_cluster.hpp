@@ -11,7 +11,10 @@ namespace gw::test {
 
 class PgCluster {
   public:
-    explicit PgCluster(TempDir& dir);
+    /// `server_options`: settings for the server ("-c name=value ..."); by default durability
+    /// is off (fsync), which a test that only restarts the server cleanly does not need.
+    explicit PgCluster(TempDir& dir,
+                       std::string server_options = "-c fsync=off -c full_page_writes=off");
     ~PgCluster();
     PgCluster(const PgCluster&) = delete;
     PgCluster& operator=(const PgCluster&) = delete;
@@ -27,7 +30,7 @@ class PgCluster {
 
   private:
     std::string run_as_owner(const std::string& command) const;
-    std::string data_, log_;
+    std::string data_, log_, options_;
     int port_ = 0;
     bool running_ = false;
 };

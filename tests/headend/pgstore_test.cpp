@@ -159,6 +159,8 @@ TEST_CASE("gaps are found, requested at most every grace period, filled, or give
     PgStore& s = *f.store;
     const SysS t0 = at("2026-11-23T12:00:00Z");
     REQUIRE(s.upsert_manifest(manifest(), t0).ok());
+    // A scan whose horizon is before the meters were first seen expects nothing, now or later.
+    CHECK(s.plan_backfill(t0 + 3min, 300, 3, 31)->empty());
     // Meter A: 12:05 .. 12:30 with 12:15 and 12:20 missing. Meter B: all there.
     std::vector<IncomingInterval> batch;
     for (int i = 1; i <= 6; ++i) {

@@ -143,6 +143,9 @@ class Api {
     http::Response live(Ctx& ctx);
     http::Response page(Ctx& ctx);
     http::Response metrics(Ctx& ctx);
+    http::Response consent_put(Ctx& ctx);
+    http::Response consent_delete(Ctx& ctx);
+    http::Response set_consent(Ctx& ctx, bool granted);
     void count_request(const char* route, int status);
     std::optional<http::Response> authorize(Ctx& ctx, bool data_call);
     void audit_failed_login(Ctx& ctx, const AuthResult& a, int status);

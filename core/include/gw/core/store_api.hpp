@@ -38,6 +38,9 @@ class ApiStore {
                                                                std::int64_t limit) = 0;
     /// Whether the latest consent event of a customer grants access.
     virtual Result<bool> consent_active(const Ean18& klant) = 0;
+    /// Appends a consent event (the admin API's PUT and DELETE).
+    virtual Status record_consent(const Ean18& klant, bool granted, SysS at,
+                                  const std::string& actor) = 0;
 
     virtual Result<std::optional<ApiClient>> client(const std::string& name) = 0;
     virtual Result<std::vector<ApiClient>> clients() = 0;
