@@ -240,6 +240,11 @@ void Headend::upkeep_loop() {
             else
                 for (const auto& name : *dropped)
                     log::info(k_log, "retention: dropped partition ", name);
+            if (auto pruned = store->prune_records(now - days{config_.retention_days}); !pruned)
+                log::warn(k_log, pruned.error().message);
+            else if (*pruned > 0)
+                log::info(k_log, "retention: deleted ", *pruned,
+                          " audit, conflict and unfillable gap rows");
         }
         if (t < next_scan) continue;
         next_scan = t + scan_every;

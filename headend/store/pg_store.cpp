@@ -289,6 +289,22 @@ Result<std::vector<std::string>> PgStore::drop_partitions_before(SysS cutoff) {
     });
 }
 
+Result<std::int64_t> PgStore::prune_records(SysS cutoff) {
+    return guard("cannot prune old records", [&]() -> Result<std::int64_t> {
+        pqxx::work tx(conn());
+        const long long c = secs(cutoff);
+        std::int64_t n = 0;
+        n += static_cast<std::int64_t>(
+            tx.exec_params("DELETE FROM api_audit WHERE at < to_timestamp($1)", c).affected_rows());
+        n += static_cast<std::int64_t>(
+            tx.exec_params("DELETE FROM conflict WHERE at < to_timestamp($1)", c).affected_rows());
+        n += static_cast<std::int64_t>(
+            tx.exec_params("DELETE FROM gap WHERE unfillable AND to_s < $1", c).affected_rows());
+        tx.commit();
+        return n;
+    });
+}
+
 Result<IngestOutcome> PgStore::ingest(const std::vector<IncomingInterval>& batch,
                                       std::int64_t malformed, const std::string& instance,
                                       SysS now) {

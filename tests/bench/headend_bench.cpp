@@ -140,8 +140,10 @@ int main(int argc, char** argv) {
         int i = 0;
         for (gw::SysS end = from_end; end <= to_end; end += minutes{5}, ++i) {
             for (const auto& m : meters) {
-                batch.push_back({"meters/" + m.site + "/" + m.klant + "/" + m.meter + "/interval",
-                                 payload(m, end, i)});
+                // Values follow the interval end, so that a message sent again is a duplicate.
+                batch.push_back(
+                    {"meters/" + m.site + "/" + m.klant + "/" + m.meter + "/interval",
+                     payload(m, end, static_cast<int>(end.time_since_epoch().count() / 300))});
                 if (batch.size() == batch_max) {
                     bool changed = false;
                     if (auto st = ingest.handle(batch, changed); !st) {

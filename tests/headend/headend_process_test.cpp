@@ -8,6 +8,8 @@
 
 #include <boost/json.hpp>
 
+#include <regex>
+
 #include "gw/api/secret.hpp"
 #include "gw/pgstore/pg_store.hpp"
 #include "gw/store/store.hpp"
@@ -76,13 +78,30 @@ struct HeadendProc {
                 "\"\nkeepalive_s = 5\nreconnect_max_s = 2\nsession_expiry_s = 5\nbatch_ms = 50\n");
     }
     void start() {
+        log_from = log().size();
         std::vector<std::string> argv{GW_METER_HEADEND, "--config", dir.file(id + ".toml")};
         if (std::getenv("GW_TEST_HEADEND_GDB") != nullptr)
             argv.insert(argv.begin(), {"gdb", "-q", "-batch", "-ex", "run", "-ex",
                                        "thread apply all bt 8", "--args"});
         proc = std::make_unique<Process>(argv, dir.file(id + ".log"));
     }
-    int port() { return wait_api_port(dir.file(id + ".log"), seconds{15}); }
+    /// The port of the latest start (the log is appended to across restarts).
+    int port() {
+        static const std::regex listening("HTTPS pull API listening on 127\\.0\\.0\\.1:([0-9]+)");
+        int found = 0;
+        wait_until(
+            [&] {
+                const std::string text = log();
+                for (auto it = std::sregex_iterator(text.begin() + static_cast<long>(log_from),
+                                                    text.end(), listening);
+                     it != std::sregex_iterator(); ++it)
+                    found = std::stoi((*it)[1]);
+                return found > 0;
+            },
+            seconds{15});
+        return found;
+    }
+    std::size_t log_from = 0;  ///< where the latest start's log begins
     std::string log() { return read_file(dir.file(id + ".log")); }
 };
 
@@ -279,6 +298,29 @@ TEST_CASE("three gateways, one broker, two head-ends: the same data, nothing los
     const std::string logs = he1.log() + he2.log();
     CHECK(logs.find("ingest waits for PostgreSQL") != std::string::npos);
     CHECK(logs.find("asked site-") != std::string::npos);  // a backfill was needed and made
+    // headendctl: the fleet's status, and a revocation that takes effect on the next request.
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {GW_HEADENDCTL, "--config", dir.file("he-1.toml")});
+        Process p(args, dir.file("ctl.log"));
+        std::string out;
+        while (auto line = p.read_line(seconds{10})) out += *line + "\n";
+        return out;
+    };
+    const std::string status = ctl({"status"});
+    INFO(status);
+    CHECK(status.find("3 gateway(s)") != std::string::npos);
+    CHECK(status.find("meter " + k_sites[2].meter_b + "  overdrachtspunt") != std::string::npos);
+    CHECK(status.find("last day ") != std::string::npos);
+    CHECK(status.find("he-2  received ") != std::string::npos);
+    CHECK(ctl({"consent", "revoke", k_sites[2].klant, "--by", "test"}).find("consent revoked") !=
+          std::string::npos);
+    auto call1 = https_request(he1.port(), "/api/v1/meters", "liander", secret);
+    REQUIRE(call1.status == 200);
+    const auto j = boost::json::parse(call1.body);
+    CHECK(j.at("meters").as_array().size() == 4);
+    CHECK(j.at("niet_beschikbaar").as_array().size() == 1);
+    CHECK(call1.body.find(std::string("\"klant_ean\":\"") + k_sites[2].klant +
+                          "\",\"reden\":\"geen_toestemming\"") != std::string::npos);
     for (auto& s : sites) s->gw->kill_and_wait(SIGTERM);
     he1.proc->kill_and_wait(SIGTERM);
     he2.proc->kill_and_wait(SIGTERM);

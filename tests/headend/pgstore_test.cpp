@@ -261,6 +261,11 @@ TEST_CASE("consent, clients and rotation in PostgreSQL") {
     a.window_start = t0;
     REQUIRE(s.append_audit({a, a}).ok());
     CHECK(f.pg.psql("SELECT count(*) FROM api_audit") == "2\n");
+    // The audit log is kept as long as the intervals: older rows go with the retention.
+    auto pruned = s.prune_records(t0 + 1s);
+    REQUIRE(pruned.ok());
+    CHECK(*pruned == 2);
+    CHECK(f.pg.psql("SELECT count(*) FROM api_audit") == "0\n");
 }
 
 TEST_CASE(

@@ -145,6 +145,9 @@ class PgStore final : public ApiStore, public AccessAdmin {
     Status ensure_partitions(SysS from, SysS to);
     /// Drops the monthly partitions that end before `cutoff`; returns their names.
     Result<std::vector<std::string>> drop_partitions_before(SysS cutoff);
+    /// Deletes audit rows and recorded conflicts from before `cutoff`, and unfillable gaps that
+    /// ended before it (the retention of what is not partitioned). Returns how many rows went.
+    Result<std::int64_t> prune_records(SysS cutoff);
     /// The names of the interval partitions, oldest first.
     Result<std::vector<std::string>> partitions();
 
